@@ -1,0 +1,44 @@
+// Reader for the NER4EL data-set format: JSON Lines, one mention a line,
+// {"mention", "left_context", "right_context", "output"}.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ner4el {
+
+/// One mention in context. output is the gold Wikipedia title when the data set has one.
+struct Mention {
+  std::string mention;
+  std::string left_context;
+  std::string right_context;
+  std::optional<std::string> output;
+};
+
+struct DatasetOptions {
+  bool skip_bad = false;        ///< count and skip malformed lines instead of throwing
+  bool require_output = false;  ///< "output" must be present (training and evaluation)
+};
+
+/// What a read did. errors holds the first 20 messages of skipped lines.
+struct DatasetReport {
+  std::size_t lines = 0;    ///< non-empty lines seen
+  std::size_t read = 0;     ///< mentions returned
+  std::size_t skipped = 0;  ///< malformed lines skipped (skip_bad only)
+  std::vector<std::string> errors;
+};
+
+/// Parses one line. file and line_number only go into error messages.
+/// @throws FormatError "file:line: field 'x': ..." for bad JSON, a missing field or a wrong type.
+Mention parse_mention(std::string_view line, const std::string& file, std::size_t line_number,
+                      bool require_output = false);
+
+/// Reads a whole file ("-" reads standard input). Empty lines are ignored.
+/// @throws NotFound if the file cannot be opened; FormatError on the first bad line unless skip_bad.
+std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions& options = {},
+                                   DatasetReport* report = nullptr);
+
+}  // namespace ner4el

@@ -1,0 +1,22 @@
+// The numeric runtime under the model: libtorch, its BLAS and its threads.
+#pragma once
+
+#include <string>
+
+namespace ner4el {
+
+struct RuntimeInfo {
+  std::string torch_version;  ///< e.g. "1.13.1"
+  std::string blas_library;   ///< resolved path of the BLAS shared library loaded in this process
+  bool openblas = false;      ///< true when that library is OpenBLAS (not the slow reference BLAS)
+  int threads = 1;            ///< libtorch intra-op threads
+};
+
+/// Sets libtorch's intra-op threads; threads <= 0 means one per available core.
+/// libtorch's own default on Debian is 1, so every tool calls this at start.
+void configure_threads(int threads = 0);
+
+/// Runs a small matmul (so the BLAS is loaded and used) and reports what served it.
+RuntimeInfo runtime_info();
+
+}  // namespace ner4el

@@ -1,0 +1,80 @@
+#include "ner4el/dataset.h"
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "ner4el/error.h"
+
+namespace ner4el {
+
+namespace {
+const char* type_name(const nlohmann::json& v) { return v.type_name(); }
+
+std::string get_string(const nlohmann::json& obj, const char* field, const std::string& file, std::size_t line,
+                       bool required, bool* present = nullptr) {
+  auto it = obj.find(field);
+  if (it == obj.end() || (it->is_null() && !required)) {
+    if (present) *present = false;
+    if (required) throw FormatError(location(file, line, field) + ": missing (expected a string)");
+    return {};
+  }
+  if (!it->is_string())
+    throw FormatError(location(file, line, field) + ": expected a string, found " + type_name(*it));
+  if (present) *present = true;
+  return it->get<std::string>();
+}
+}  // namespace
+
+Mention parse_mention(std::string_view line, const std::string& file, std::size_t line_number, bool require_output) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(location(file, line_number) + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!j.is_object())
+    throw FormatError(location(file, line_number) + ": expected a JSON object, found " + type_name(j));
+  Mention m;
+  m.mention = get_string(j, "mention", file, line_number, true);
+  m.left_context = get_string(j, "left_context", file, line_number, true);
+  m.right_context = get_string(j, "right_context", file, line_number, true);
+  bool has_output = false;
+  std::string out = get_string(j, "output", file, line_number, require_output, &has_output);
+  if (has_output) m.output = std::move(out);
+  return m;
+}
+
+std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions& options, DatasetReport* report) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  const std::string name = path == "-" ? "<stdin>" : path;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) throw NotFound("cannot open data set " + path);
+    in = &file;
+  }
+  DatasetReport local;
+  DatasetReport& r = report ? *report : local;
+  r = DatasetReport{};
+  std::vector<Mention> out;
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(*in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    ++r.lines;
+    try {
+      out.push_back(parse_mention(line, name, number, options.require_output));
+      ++r.read;
+    } catch (const FormatError& e) {
+      if (!options.skip_bad) throw;
+      ++r.skipped;
+      if (r.errors.size() < 20) r.errors.push_back(e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace ner4el

@@ -1,0 +1,82 @@
+#include "ner4el/dataset.h"
+
+#include <gtest/gtest.h>
+
+#include "ner4el/error.h"
+#include "test_util.h"
+
+namespace ner4el {
+namespace {
+
+std::string error_of(const std::string& path, DatasetOptions opts = {}) {
+  try {
+    read_mentions(path, opts);
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Dataset, ReadsMentionsAndOptionalOutput) {
+  test::TempDir dir;
+  test::write_file(dir.file("a.jsonl"),
+                   R"({"mention": "Paris", "left_context": "in", "right_context": "today", "output": "Paris"})"
+                   "\n\n"
+                   R"({"mention": "Lyon", "left_context": "", "right_context": ""})"
+                   "\r\n");
+  DatasetReport r;
+  auto ms = read_mentions(dir.file("a.jsonl"), {}, &r);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].mention, "Paris");
+  EXPECT_EQ(ms[0].left_context, "in");
+  EXPECT_EQ(ms[0].output.value(), "Paris");
+  EXPECT_FALSE(ms[1].output.has_value());
+  EXPECT_EQ(r.lines, 2u);
+  // require_output names the field and the line.
+  std::string e = error_of(dir.file("a.jsonl"), {.require_output = true});
+  EXPECT_NE(e.find("a.jsonl:3: field 'output': missing"), std::string::npos) << e;
+}
+
+TEST(Dataset, MalformedLinesNameFileLineAndField) {
+  test::TempDir dir;
+  const std::string good = R"({"mention": "x", "left_context": "", "right_context": ""})";
+  test::write_file(dir.file("bad_json.jsonl"), good + "\n{\"mention\": \n");
+  EXPECT_NE(error_of(dir.file("bad_json.jsonl")).find("bad_json.jsonl:2: not valid JSON"), std::string::npos);
+  test::write_file(dir.file("missing.jsonl"), R"({"left_context": "", "right_context": ""})");
+  EXPECT_NE(error_of(dir.file("missing.jsonl")).find("missing.jsonl:1: field 'mention': missing"), std::string::npos);
+  test::write_file(dir.file("type.jsonl"), good + "\n" + R"({"mention": "x", "left_context": 3, "right_context": ""})");
+  std::string e = error_of(dir.file("type.jsonl"));
+  EXPECT_NE(e.find("type.jsonl:2: field 'left_context': expected a string, found number"), std::string::npos) << e;
+  test::write_file(dir.file("array.jsonl"), "[1, 2]\n");
+  EXPECT_NE(error_of(dir.file("array.jsonl")).find("expected a JSON object, found array"), std::string::npos);
+}
+
+TEST(Dataset, SkipBadCountsAndContinues) {
+  test::TempDir dir;
+  const std::string good = R"({"mention": "x", "left_context": "", "right_context": ""})";
+  test::write_file(dir.file("mixed.jsonl"), good + "\nnot json\n" + good + "\n{\"mention\": 1}\n" + good + "\n");
+  DatasetReport r;
+  auto ms = read_mentions(dir.file("mixed.jsonl"), {.skip_bad = true}, &r);
+  EXPECT_EQ(ms.size(), 3u);
+  EXPECT_EQ(r.lines, 5u);
+  EXPECT_EQ(r.skipped, 2u);
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_NE(r.errors[1].find(":4: field 'mention'"), std::string::npos) << r.errors[1];
+}
+
+TEST(Dataset, MissingFileIsNotFound) { EXPECT_THROW(read_mentions("/nonexistent/x.jsonl"), NotFound); }
+
+TEST(Dataset, SharedBenchmarkSetsLoad) {
+  const std::pair<const char*, size_t> sets[] = {
+      {"msnbc_test.jsonl", 656}, {"aquaint_test.jsonl", 727}, {"ace2004_test.jsonl", 257}};
+  for (auto [name, count] : sets) {
+    std::string path = test::shared_data(name);
+    if (path.empty()) GTEST_SKIP() << "../shared/data/ner4el not found";
+    auto ms = read_mentions(path, {.require_output = true});
+    EXPECT_EQ(ms.size(), count) << name;
+    for (const auto& m : ms) ASSERT_FALSE(m.mention.empty()) << name;
+  }
+}
+
+}  // namespace
+}  // namespace ner4el

@@ -1,0 +1,12 @@
+// Subcommands of the ner4el tool. Each add_*_command registers one subcommand on the app;
+// the callbacks use only the public API in include/ner4el/.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ner4el::cli {
+
+void add_tokenize_command(CLI::App& app);
+void add_inputs_command(CLI::App& app);
+
+}  // namespace ner4el::cli

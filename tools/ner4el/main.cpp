@@ -1,0 +1,31 @@
+// ner4el: entity linking with NER-enhanced BERT bi-encoders (EMNLP 2021 Findings).
+#include <iostream>
+
+#include "commands.h"
+#include "ner4el/error.h"
+#include "ner4el/runtime.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ner4el: named-entity-aware entity linking (NER4EL) in C++.\n"
+               "Run 'ner4el <command> --help' for the options of a command."};
+  app.set_version_flag("--version,-V", [] {
+    ner4el::configure_threads();
+    auto info = ner4el::runtime_info();
+    return std::string("ner4el ") + NER4EL_VERSION + "\nlibtorch " + info.torch_version + ", " +
+           std::to_string(info.threads) + " threads\nBLAS " + info.blas_library +
+           (info.openblas ? " (OpenBLAS)" : " (NOT OpenBLAS: run scripts/install-deps for libopenblas0-pthread)");
+  });
+  app.require_subcommand(1);
+  ner4el::cli::add_tokenize_command(app);
+  ner4el::cli::add_inputs_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // usage errors exit 2, as documented in --help
+  } catch (const ner4el::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
