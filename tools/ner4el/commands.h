@@ -8,5 +8,6 @@ namespace ner4el::cli {
 
 void add_tokenize_command(CLI::App& app);
 void add_inputs_command(CLI::App& app);
+void add_kb_command(CLI::App& app);
 
 }  // namespace ner4el::cli

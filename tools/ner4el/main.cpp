@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ner4el::cli::add_tokenize_command(app);
   ner4el::cli::add_inputs_command(app);
+  ner4el::cli::add_kb_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,657 @@
+#include "io/pickle.h"
+
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <unordered_set>
+
+#include "io/mapped_file.h"
+#include "ner4el/error.h"
+#include "text/unicode.h"
+
+namespace ner4el::io {
+
+// ---------------------------------------------------------------------------------------------
+// PickleValue
+
+PickleValue PickleValue::str(std::string_view s, bool bytes) {
+  PickleValue v;
+  v.kind_ = bytes ? Kind::Bytes : Kind::Str;
+  v.len_ = static_cast<uint32_t>(s.size());
+  v.s_ = s.data();
+  return v;
+}
+
+bool PickleValue::is_sequence() const {
+  if (kind_ != Kind::Node) return false;
+  auto t = node_->type;
+  return t == PickleNode::Type::List || t == PickleNode::Type::Tuple || t == PickleNode::Type::Set;
+}
+bool PickleValue::is_dict() const { return kind_ == Kind::Node && node_->type == PickleNode::Type::Dict; }
+bool PickleValue::is_object() const {
+  return kind_ == Kind::Node &&
+         (node_->type == PickleNode::Type::Instance || node_->type == PickleNode::Type::Global);
+}
+
+int64_t PickleValue::as_int() const {
+  if (!is_int()) throw FormatError("pickle: expected an int, found " + type_name());
+  return i_;
+}
+double PickleValue::as_float() const {
+  if (kind_ == Kind::Float) return f_;
+  if (is_int()) return static_cast<double>(i_);
+  throw FormatError("pickle: expected a float, found " + type_name());
+}
+std::string_view PickleValue::as_str() const {
+  if (kind_ != Kind::Str && kind_ != Kind::Bytes) throw FormatError("pickle: expected a str, found " + type_name());
+  return {s_, len_};
+}
+PickleNode& PickleValue::as_node() const {
+  if (kind_ != Kind::Node) throw FormatError("pickle: expected a container or object, found " + type_name());
+  return *node_;
+}
+
+std::string PickleValue::type_name() const {
+  switch (kind_) {
+    case Kind::None: return "None";
+    case Kind::Bool: return "bool";
+    case Kind::Int: return "int";
+    case Kind::Float: return "float";
+    case Kind::Str: return "str";
+    case Kind::Bytes: return "bytes";
+    case Kind::Released: return "<released>";
+    case Kind::Node:
+      switch (node_->type) {
+        case PickleNode::Type::List: return "list";
+        case PickleNode::Type::Tuple: return "tuple";
+        case PickleNode::Type::Dict: return "dict";
+        case PickleNode::Type::Set: return "set";
+        case PickleNode::Type::PersistentId: return "persistent id";
+        default: return node_->qualified_name();
+      }
+  }
+  return "?";
+}
+
+std::string PickleNode::qualified_name() const {
+  if (type == Type::Global) return module + "." + name;
+  if (type == Type::Instance && callable.is_node()) return callable.as_node().qualified_name();
+  return "";
+}
+
+const PickleValue* PickleNode::find(std::string_view key) const {
+  for (const auto& [k, v] : entries)
+    if (k.is_str() && k.as_str() == key) return &v;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage and the unpickler
+
+struct PickleDocument::Storage {
+  std::unique_ptr<MappedFile> file;
+  std::string bytes;
+  std::deque<std::string> strings;  // owned text (decoded escapes); deque keeps addresses stable
+  std::vector<std::unique_ptr<PickleNode>> nodes;
+  std::vector<uint64_t> node_slot_free;
+};
+
+namespace {
+
+using ItemCallback = std::function<void(const PickleValue&, const PickleValue&)>;
+
+class Unpickler {
+ public:
+  Unpickler(std::string_view buf, std::string name, PickleDocument::Storage& st)
+      : buf_(buf), name_(std::move(name)), st_(st) {}
+
+  /// Streams the items of the root dict to cb instead of storing them.
+  void set_stream(const ItemCallback* cb, MappedFile* file,
+                  const std::function<void(uint64_t, uint64_t)>* progress) {
+    stream_cb_ = cb;
+    stream_file_ = file;
+    progress_ = progress;
+  }
+  uint64_t streamed() const { return streamed_; }
+
+  PickleValue run();
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw FormatError(name_ + ": byte " + std::to_string(op_pos_) + ": " + what);
+  }
+  const char* need(size_t n) {
+    if (pos_ + n > buf_.size() || pos_ + n < pos_)
+      fail("truncated: the opcode needs " + std::to_string(n) + " more bytes, the file has " +
+           std::to_string(buf_.size() - pos_));
+    const char* p = buf_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+  uint8_t u8() { return static_cast<uint8_t>(*need(1)); }
+  template <typename T>
+  T le() {
+    T v;
+    std::memcpy(&v, need(sizeof(T)), sizeof(T));
+    return v;
+  }
+  std::string_view line() {
+    size_t end = buf_.find('\n', pos_);
+    if (end == std::string_view::npos) fail("truncated: missing end of line");
+    std::string_view s = buf_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return s;
+  }
+  size_t checked_len(uint64_t n) {
+    if (n > buf_.size() - pos_) fail("length " + std::to_string(n) + " runs past the end of the file");
+    return static_cast<size_t>(n);
+  }
+  PickleValue own(std::string s) {
+    st_.strings.push_back(std::move(s));
+    return PickleValue::str(st_.strings.back());
+  }
+  PickleNode* new_node(PickleNode::Type t) {
+    auto n = std::make_unique<PickleNode>();
+    n->type = t;
+    PickleNode* raw = n.get();
+    st_.nodes.push_back(std::move(n));
+    slots_.emplace(raw, st_.nodes.size() - 1);
+    return raw;
+  }
+  PickleValue pop() {
+    if (stack_.size() <= floor()) fail("stack underflow (malformed pickle)");
+    PickleValue v = stack_.back();
+    stack_.pop_back();
+    return v;
+  }
+  PickleValue& top() {
+    if (stack_.size() <= floor()) fail("stack underflow (malformed pickle)");
+    return stack_.back();
+  }
+  size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
+  std::vector<PickleValue> pop_mark() {
+    if (marks_.empty()) fail("MARK expected before this opcode");
+    size_t m = marks_.back();
+    marks_.pop_back();
+    std::vector<PickleValue> items(stack_.begin() + static_cast<std::ptrdiff_t>(m), stack_.end());
+    stack_.resize(m);
+    return items;
+  }
+  void memo_put(uint64_t idx, const PickleValue& v) {
+    if (idx > (1ull << 32)) fail("memo index " + std::to_string(idx) + " is implausibly large");
+    if (idx >= memo_.size()) memo_.resize(idx + 1);
+    memo_[idx] = v;
+    if (v.is_node() && v.as_node().memo < 0) v.as_node().memo = static_cast<int64_t>(idx);
+  }
+  PickleValue memo_get(uint64_t idx) {
+    if (idx >= memo_.size()) fail("memo index " + std::to_string(idx) + " was never stored");
+    const PickleValue& v = memo_[idx];
+    if (v.kind() == PickleValue::Kind::Released)
+      fail("refers again to an object (memo " + std::to_string(idx) +
+           ") that was already streamed; this pickle shares objects between dict entries");
+    return v;
+  }
+  PickleValue make_tuple(std::vector<PickleValue> items) {
+    PickleNode* n = new_node(PickleNode::Type::Tuple);
+    n->items = std::move(items);
+    return PickleValue::node(n);
+  }
+  PickleValue make_int_bytes(const char* p, size_t n);
+  uint64_t parse_uint(std::string_view s, int base) {
+    uint64_t v = 0;
+    if (s.empty()) fail("empty number");
+    for (char c : s) {
+      int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : 99;
+      if (d >= base) fail("'" + std::string(s) + "' is not a number");
+      v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+    }
+    return v;
+  }
+  PickleValue decode_raw_unicode_escape(std::string_view s);
+  PickleValue decode_py_string(std::string_view s);
+  void set_items(PickleValue target, std::vector<PickleValue>& kv);
+  void release(const PickleValue& v, std::unordered_set<PickleNode*>& done);
+
+  std::string_view buf_;
+  std::string name_;
+  PickleDocument::Storage& st_;
+  size_t pos_ = 0, op_pos_ = 0;
+  std::vector<PickleValue> stack_;
+  std::vector<size_t> marks_;
+  std::deque<PickleValue> memo_;
+  std::unordered_map<PickleNode*, size_t> slots_;
+  const ItemCallback* stream_cb_ = nullptr;
+  MappedFile* stream_file_ = nullptr;
+  const std::function<void(uint64_t, uint64_t)>* progress_ = nullptr;
+  PickleNode* stream_root_ = nullptr;
+  uint64_t streamed_ = 0;
+};
+
+PickleValue Unpickler::make_int_bytes(const char* p, size_t n) {
+  if (n == 0) return PickleValue::integer(0);
+  if (n <= 8) {
+    uint64_t u = 0;
+    for (size_t i = 0; i < n; ++i) u |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+    if (n < 8 && (static_cast<uint8_t>(p[n - 1]) & 0x80)) u |= ~0ull << (8 * n);  // sign-extend
+    return PickleValue::integer(static_cast<int64_t>(u));
+  }
+  // Wider than 64 bits: kept as an approximate float (no such value occurs in NER4EL files).
+  double d = 0;
+  bool neg = static_cast<uint8_t>(p[n - 1]) & 0x80;
+  for (size_t i = n; i-- > 0;) d = d * 256 + static_cast<uint8_t>(neg ? ~p[i] : p[i]);
+  return PickleValue::real(neg ? -(d + 1) : d);
+}
+
+PickleValue Unpickler::decode_raw_unicode_escape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\\' && i + 1 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U')) {
+      size_t len = s[i + 1] == 'u' ? 4 : 8;
+      if (i + 2 + len > s.size()) fail("bad \\u escape in UNICODE opcode");
+      char32_t cp = static_cast<char32_t>(parse_uint(s.substr(i + 2, len), 16));
+      text::append_utf8(out, cp);
+      i += 1 + len;
+    } else {
+      text::append_utf8(out, c);  // latin-1
+    }
+  }
+  return own(std::move(out));
+}
+
+PickleValue Unpickler::decode_py_string(std::string_view s) {
+  if (s.size() < 2 || (s.front() != '\'' && s.front() != '"') || s.back() != s.front())
+    fail("STRING argument is not quoted");
+  s = s.substr(1, s.size() - 2);
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 == s.size()) {
+      out.push_back(s[i]);
+      continue;
+    }
+    char e = s[++i];
+    switch (e) {
+      case 'n': out.push_back('\n'); break;
+      case 't': out.push_back('\t'); break;
+      case 'r': out.push_back('\r'); break;
+      case 'x':
+        if (i + 2 >= s.size()) fail("bad \\x escape in STRING opcode");
+        out.push_back(static_cast<char>(parse_uint(s.substr(i + 1, 2), 16)));
+        i += 2;
+        break;
+      default: out.push_back(e);
+    }
+  }
+  return own(std::move(out));
+}
+
+void Unpickler::release(const PickleValue& v, std::unordered_set<PickleNode*>& done) {
+  if (!v.is_node()) return;
+  PickleNode* n = &v.as_node();
+  if (n == stream_root_ || !done.insert(n).second) return;
+  for (const auto& c : n->items) release(c, done);
+  for (const auto& [k, c] : n->entries) {
+    release(k, done);
+    release(c, done);
+  }
+  release(n->args, done);
+  release(n->state, done);
+}
+
+void Unpickler::set_items(PickleValue target, std::vector<PickleValue>& kv) {
+  if (kv.size() % 2) fail("SETITEMS with an odd number of stack items");
+  PickleNode& n = target.as_node();
+  if (n.type != PickleNode::Type::Dict && n.type != PickleNode::Type::Instance)
+    fail("SETITEM on a " + target.type_name());
+  if (&n == stream_root_) {
+    for (size_t i = 0; i < kv.size(); i += 2) (*stream_cb_)(kv[i], kv[i + 1]);
+    streamed_ += kv.size() / 2;
+    // Free what was delivered; the memo forgets it so a later reference is a clean error.
+    std::unordered_set<PickleNode*> done;
+    for (const auto& v : kv) release(v, done);
+    for (PickleNode* d : done) {
+      if (d->memo >= 0 && static_cast<size_t>(d->memo) < memo_.size()) memo_[d->memo] = PickleValue::released();
+      auto it = slots_.find(d);
+      st_.nodes[it->second].reset();
+      slots_.erase(it);
+    }
+    if (stream_file_) stream_file_->release_before(pos_);
+    if (progress_ && *progress_) (*progress_)(pos_, buf_.size());
+    return;
+  }
+  for (size_t i = 0; i < kv.size(); i += 2) n.entries.emplace_back(kv[i], kv[i + 1]);
+}
+
+PickleValue Unpickler::run() {
+  while (true) {
+    op_pos_ = pos_;
+    uint8_t op = u8();
+    switch (op) {
+      case 0x80: {  // PROTO
+        uint8_t proto = u8();
+        if (proto > 5) fail("pickle protocol " + std::to_string(proto) + " is newer than 5, the newest supported");
+        break;
+      }
+      case 0x95: (void)le<uint64_t>(); break;  // FRAME: only a read-ahead hint
+      case '.': {                              // STOP
+        if (stack_.size() != 1 || !marks_.empty()) fail("STOP with " + std::to_string(stack_.size()) + " values on the stack");
+        return stack_.back();
+      }
+      case '(': marks_.push_back(stack_.size()); break;  // MARK
+      case '0': pop(); break;                             // POP
+      case '1': pop_mark(); break;                        // POP_MARK
+      case '2': stack_.push_back(top()); break;           // DUP
+      case 'N': stack_.push_back(PickleValue::none()); break;
+      case 0x88: stack_.push_back(PickleValue::boolean(true)); break;
+      case 0x89: stack_.push_back(PickleValue::boolean(false)); break;
+      case 'I': {  // INT (text); "01"/"00" are True/False
+        std::string_view s = line();
+        if (s == "01" || s == "00") {
+          stack_.push_back(PickleValue::boolean(s == "01"));
+        } else {
+          try {
+            stack_.push_back(PickleValue::integer(std::stoll(std::string(s))));
+          } catch (...) {
+            fail("INT argument '" + std::string(s) + "' is not an integer");
+          }
+        }
+        break;
+      }
+      case 'J': stack_.push_back(PickleValue::integer(le<int32_t>())); break;
+      case 'K': stack_.push_back(PickleValue::integer(u8())); break;
+      case 'M': stack_.push_back(PickleValue::integer(le<uint16_t>())); break;
+      case 'L': {  // LONG (text, trailing 'L')
+        std::string s(line());
+        if (!s.empty() && s.back() == 'L') s.pop_back();
+        try {
+          stack_.push_back(PickleValue::integer(std::stoll(s)));
+        } catch (...) {
+          fail("LONG argument '" + s + "' is not a 64-bit integer");
+        }
+        break;
+      }
+      case 0x8a: {  // LONG1
+        size_t n = u8();
+        stack_.push_back(make_int_bytes(need(n), n));
+        break;
+      }
+      case 0x8b: {  // LONG4
+        int32_t n = le<int32_t>();
+        if (n < 0) fail("LONG4 with negative length");
+        size_t len = checked_len(static_cast<uint64_t>(n));
+        stack_.push_back(make_int_bytes(need(len), len));
+        break;
+      }
+      case 'F': {
+        std::string s(line());
+        try {
+          stack_.push_back(PickleValue::real(std::stod(s)));
+        } catch (...) {
+          fail("FLOAT argument '" + s + "' is not a number");
+        }
+        break;
+      }
+      case 'G': {  // BINFLOAT: big-endian double
+        const char* p = need(8);
+        uint64_t u = 0;
+        for (int i = 0; i < 8; ++i) u = (u << 8) | static_cast<uint8_t>(p[i]);
+        double d;
+        std::memcpy(&d, &u, 8);
+        stack_.push_back(PickleValue::real(d));
+        break;
+      }
+      case 'S': stack_.push_back(decode_py_string(line())); break;
+      case 'T': {  // BINSTRING
+        int32_t n = le<int32_t>();
+        if (n < 0) fail("BINSTRING with negative length");
+        size_t len = checked_len(static_cast<uint64_t>(n));
+        stack_.push_back(PickleValue::str({need(len), len}));
+        break;
+      }
+      case 'U': {  // SHORT_BINSTRING
+        size_t n = u8();
+        stack_.push_back(PickleValue::str({need(n), n}));
+        break;
+      }
+      case 'V': stack_.push_back(decode_raw_unicode_escape(line())); break;
+      case 'X': {  // BINUNICODE
+        size_t n = checked_len(le<uint32_t>());
+        stack_.push_back(PickleValue::str({need(n), n}));
+        break;
+      }
+      case 0x8c: {  // SHORT_BINUNICODE
+        size_t n = u8();
+        stack_.push_back(PickleValue::str({need(n), n}));
+        break;
+      }
+      case 0x8d: {  // BINUNICODE8
+        size_t n = checked_len(le<uint64_t>());
+        if (n > UINT32_MAX) fail("string over 4 GiB");
+        stack_.push_back(PickleValue::str({need(n), n}));
+        break;
+      }
+      case 'B': {  // BINBYTES
+        size_t n = checked_len(le<uint32_t>());
+        stack_.push_back(PickleValue::str({need(n), n}, true));
+        break;
+      }
+      case 'C': {  // SHORT_BINBYTES
+        size_t n = u8();
+        stack_.push_back(PickleValue::str({need(n), n}, true));
+        break;
+      }
+      case 0x8e:    // BINBYTES8
+      case 0x96: {  // BYTEARRAY8
+        size_t n = checked_len(le<uint64_t>());
+        if (n > UINT32_MAX) fail("bytes over 4 GiB");
+        stack_.push_back(PickleValue::str({need(n), n}, true));
+        break;
+      }
+      case ']': stack_.push_back(PickleValue::node(new_node(PickleNode::Type::List))); break;
+      case ')': stack_.push_back(make_tuple({})); break;
+      case '}': {
+        PickleNode* n = new_node(PickleNode::Type::Dict);
+        if (stream_cb_ && !stream_root_ && stack_.empty() && marks_.empty()) stream_root_ = n;
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 0x8f: stack_.push_back(PickleValue::node(new_node(PickleNode::Type::Set))); break;
+      case 'l': {  // LIST
+        auto items = pop_mark();
+        PickleNode* n = new_node(PickleNode::Type::List);
+        n->items = std::move(items);
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 't': stack_.push_back(make_tuple(pop_mark())); break;
+      case 0x85: {
+        auto a = pop();
+        stack_.push_back(make_tuple({a}));
+        break;
+      }
+      case 0x86: {
+        auto b = pop();
+        auto a = pop();
+        stack_.push_back(make_tuple({a, b}));
+        break;
+      }
+      case 0x87: {
+        auto c = pop();
+        auto b = pop();
+        auto a = pop();
+        stack_.push_back(make_tuple({a, b, c}));
+        break;
+      }
+      case 'd': {  // DICT
+        auto kv = pop_mark();
+        PickleNode* n = new_node(PickleNode::Type::Dict);
+        if (stream_cb_ && !stream_root_ && stack_.empty() && marks_.empty()) stream_root_ = n;
+        stack_.push_back(PickleValue::node(n));
+        set_items(stack_.back(), kv);
+        break;
+      }
+      case 0x91: {  // FROZENSET
+        auto items = pop_mark();
+        PickleNode* n = new_node(PickleNode::Type::Set);
+        n->items = std::move(items);
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 'a': {  // APPEND
+        auto v = pop();
+        PickleNode& n = top().as_node();
+        n.items.push_back(v);
+        break;
+      }
+      case 'e':     // APPENDS
+      case 0x90: {  // ADDITEMS
+        auto items = pop_mark();
+        PickleNode& n = top().as_node();
+        n.items.insert(n.items.end(), items.begin(), items.end());
+        break;
+      }
+      case 's': {  // SETITEM
+        auto v = pop();
+        auto k = pop();
+        std::vector<PickleValue> kv{k, v};
+        set_items(top(), kv);
+        break;
+      }
+      case 'u': {  // SETITEMS
+        auto kv = pop_mark();
+        set_items(top(), kv);
+        break;
+      }
+      case 'g': stack_.push_back(memo_get(parse_uint(line(), 10))); break;
+      case 'h': stack_.push_back(memo_get(u8())); break;
+      case 'j': stack_.push_back(memo_get(le<uint32_t>())); break;
+      case 'p': memo_put(parse_uint(line(), 10), top()); break;
+      case 'q': memo_put(u8(), top()); break;
+      case 'r': memo_put(le<uint32_t>(), top()); break;
+      case 0x94: memo_put(memo_.size(), top()); break;  // MEMOIZE
+      case 'c': {                                       // GLOBAL
+        PickleNode* n = new_node(PickleNode::Type::Global);
+        n->module = std::string(line());
+        n->name = std::string(line());
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 0x93: {  // STACK_GLOBAL
+        auto name = pop();
+        auto module = pop();
+        if (!name.is_str() || !module.is_str()) fail("STACK_GLOBAL needs two strings");
+        PickleNode* n = new_node(PickleNode::Type::Global);
+        n->module = std::string(module.as_str());
+        n->name = std::string(name.as_str());
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 'R':     // REDUCE: recorded, never called
+      case 0x81: {  // NEWOBJ
+        auto args = pop();
+        auto callable = pop();
+        PickleNode* n = new_node(PickleNode::Type::Instance);
+        n->callable = callable;
+        n->args = args;
+        n->newobj = op == 0x81;
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 0x92: {  // NEWOBJ_EX
+        auto kwargs = pop();
+        auto args = pop();
+        auto cls = pop();
+        PickleNode* n = new_node(PickleNode::Type::Instance);
+        n->callable = cls;
+        n->args = args;
+        n->state = kwargs;
+        n->newobj = true;
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 'i': {  // INST
+        PickleNode* g = new_node(PickleNode::Type::Global);
+        g->module = std::string(line());
+        g->name = std::string(line());
+        PickleNode* n = new_node(PickleNode::Type::Instance);
+        n->callable = PickleValue::node(g);
+        n->args = make_tuple(pop_mark());
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 'o': {  // OBJ
+        auto items = pop_mark();
+        if (items.empty()) fail("OBJ without a class");
+        PickleNode* n = new_node(PickleNode::Type::Instance);
+        n->callable = items[0];
+        n->args = make_tuple(std::vector<PickleValue>(items.begin() + 1, items.end()));
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 'b': {  // BUILD: the state is recorded, __setstate__ is never called
+        auto state = pop();
+        PickleNode& n = top().as_node();
+        n.state = state;
+        break;
+      }
+      case 'P':     // PERSID
+      case 'Q': {   // BINPERSID
+        PickleValue pid = op == 'P' ? own(std::string(line())) : pop();
+        PickleNode* n = new_node(PickleNode::Type::PersistentId);
+        n->items = {pid};
+        stack_.push_back(PickleValue::node(n));
+        break;
+      }
+      case 0x82: case 0x83: case 0x84:
+        fail("EXT opcodes (copyreg extension registry) are not supported");
+      case 0x97: case 0x98:
+        fail("out-of-band buffers (protocol 5 NEXT_BUFFER) are not supported");
+      default: {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", op);
+        fail(std::string("unknown opcode ") + hex + " (not a pickle, or a corrupt one)");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// PickleDocument ---------------------------------------------------------------------------------
+
+PickleDocument::PickleDocument() : storage_(std::make_unique<Storage>()) {}
+PickleDocument::~PickleDocument() = default;
+PickleDocument::PickleDocument(PickleDocument&&) noexcept = default;
+PickleDocument& PickleDocument::operator=(PickleDocument&&) noexcept = default;
+
+PickleDocument PickleDocument::load_file(const std::string& path) {
+  PickleDocument doc;
+  doc.storage_->file = std::make_unique<MappedFile>(path);
+  Unpickler u(doc.storage_->file->bytes(), path, *doc.storage_);
+  doc.root_ = u.run();
+  return doc;
+}
+
+PickleDocument PickleDocument::load_bytes(std::string bytes, const std::string& name) {
+  PickleDocument doc;
+  doc.storage_->bytes = std::move(bytes);
+  Unpickler u(doc.storage_->bytes, name, *doc.storage_);
+  doc.root_ = u.run();
+  return doc;
+}
+
+uint64_t stream_pickle_dict(const std::string& path, const ItemCallback& on_item,
+                            const std::function<void(uint64_t, uint64_t)>& progress) {
+  PickleDocument::Storage st;
+  st.file = std::make_unique<MappedFile>(path);
+  Unpickler u(st.file->bytes(), path, st);
+  u.set_stream(&on_item, st.file.get(), &progress);
+  PickleValue root = u.run();
+  if (!root.is_dict() && !(root.is_object() && !root.as_node().entries.empty()))
+    throw FormatError(path + ": expected a pickled dict, found " + root.type_name());
+  // Items not streamed (a dict built by the protocol-0 DICT opcode, or an OrderedDict) come now.
+  for (const auto& [k, v] : root.as_node().entries) on_item(k, v);
+  return u.streamed() + root.as_node().entries.size();
+}
+
+}  // namespace ner4el::io

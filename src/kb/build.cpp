@@ -1,0 +1,487 @@
+// Import of the released resources (or a user's own files) into a KB directory.
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "io/csv.h"
+#include "io/pickle.h"
+#include "kb/lmdb.h"
+#include "kb/records.h"
+#include "ner4el/error.h"
+#include "ner4el/kb.h"
+#include "ner4el/tokenizer.h"
+
+namespace ner4el {
+
+namespace fs = std::filesystem;
+using io::PickleValue;
+
+namespace {
+
+std::string ext_of(const std::string& path) {
+  std::string e = fs::path(path).extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+  return e;
+}
+bool is_pickle(const std::string& e) { return e == ".pickle" || e == ".pkl"; }
+
+[[noreturn]] void bad_ext(const std::string& what, const std::string& path, const std::string& allowed) {
+  throw InvalidArgument(what + " file " + path + ": unknown extension '" + ext_of(path) + "' (expected " + allowed + ")");
+}
+
+bool parse_int(std::string_view s, int64_t& out) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '"')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '"' || s.back() == '\r')) s.remove_suffix(1);
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec == std::errc() && p == s.data() + s.size()) return true;
+  // pandas may write integral counts as floats ("12.0").
+  double d;
+  auto [q, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec2 != std::errc() || q != s.data() + s.size() || d != static_cast<double>(static_cast<int64_t>(d))) return false;
+  out = static_cast<int64_t>(d);
+  return true;
+}
+
+int64_t require_int(std::string_view s, const std::string& file, size_t line, const std::string& field) {
+  int64_t v;
+  if (!parse_int(s, v)) throw FormatError(location(file, line, field) + ": expected an integer, found '" + std::string(s.substr(0, 40)) + "'");
+  return v;
+}
+
+int64_t pickle_id(const PickleValue& v, const std::string& file, const std::string& what) {
+  if (v.is_int()) return v.as_int();
+  if (v.is_str()) {
+    int64_t id;
+    if (parse_int(v.as_str(), id)) return id;
+  }
+  throw FormatError(file + ": " + what + ": expected an integer id, found " + v.type_name() +
+                    (v.is_str() ? " '" + std::string(v.as_str().substr(0, 40)) + "'" : ""));
+}
+
+nlohmann::json parse_json_line(const std::string& line, const std::string& file, size_t n) {
+  try {
+    auto j = nlohmann::json::parse(line);
+    if (!j.is_object()) throw FormatError(location(file, n) + ": expected a JSON object, found " + j.type_name());
+    return j;
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(location(file, n) + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+int64_t json_int(const nlohmann::json& j, const char* field, const std::string& file, size_t n) {
+  auto it = j.find(field);
+  if (it == j.end()) throw FormatError(location(file, n, field) + ": missing (expected an integer)");
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_string()) return require_int(it->get<std::string>(), file, n, field);
+  throw FormatError(location(file, n, field) + ": expected an integer, found " + it->type_name());
+}
+
+std::string json_str(const nlohmann::json& j, const char* field, const std::string& file, size_t n) {
+  auto it = j.find(field);
+  if (it == j.end()) throw FormatError(location(file, n, field) + ": missing (expected a string)");
+  if (!it->is_string()) throw FormatError(location(file, n, field) + ": expected a string, found " + it->type_name());
+  return it->get<std::string>();
+}
+
+/// Calls fn(line, number) for each non-empty line of a JSON Lines file.
+template <typename Fn>
+void for_each_line(const std::string& path, Fn fn) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw NotFound("cannot open " + path);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    fn(line, n);
+  }
+}
+
+/// Column index by the first matching name in the header, or throws naming the file.
+size_t column(const std::vector<std::string>& header, std::initializer_list<const char*> names, const std::string& file) {
+  for (const char* name : names)
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return i;
+  std::string want, have;
+  for (const char* name : names) want += std::string(want.empty() ? "" : " or ") + name;
+  for (const auto& h : header) have += (have.empty() ? "" : ",") + h;
+  throw FormatError(location(file, 1) + ": header has no column " + want + " (found: " + have + ")");
+}
+
+/// Reads "id -> value" pairs from CSV (with header), TSV (optional header) or JSON Lines.
+template <typename Fn>
+void read_pairs(const std::string& path, std::initializer_list<const char*> id_cols,
+                std::initializer_list<const char*> value_cols, const char* json_id, const char* json_value,
+                const ProgressFn& progress, std::string_view stage, Fn fn) {
+  const std::string e = ext_of(path);
+  if (e == ".jsonl") {
+    for_each_line(path, [&](const std::string& line, size_t n) {
+      auto j = parse_json_line(line, path, n);
+      auto it = j.find(json_value);
+      if (it == j.end()) throw FormatError(location(path, n, json_value) + ": missing");
+      std::string value = it->is_string() ? it->get<std::string>() : it->dump();
+      fn(json_int(j, json_id, path, n), value, n);
+    });
+    return;
+  }
+  const bool csv = e == ".csv";
+  io::CsvReader r(path, csv ? ',' : '\t', csv);
+  std::vector<std::string> f;
+  size_t id_col = 0, val_col = 1;
+  bool first = true;
+  uint64_t rows = 0;
+  while (r.next(f)) {
+    if (first) {
+      first = false;
+      if (csv) {
+        id_col = column(f, id_cols, path);
+        val_col = column(f, value_cols, path);
+        continue;
+      }
+      int64_t dummy;
+      if (f.empty() || !parse_int(f[0], dummy)) continue;  // a TSV header line
+    }
+    if (f.size() <= std::max(id_col, val_col))
+      throw FormatError(location(path, r.line()) + ": expected at least " + std::to_string(std::max(id_col, val_col) + 1) +
+                        " fields, found " + std::to_string(f.size()));
+    fn(require_int(f[id_col], path, r.line(), csv ? *id_cols.begin() : "id"), f[val_col], r.line());
+    if (progress && (++rows & 0xFFFF) == 0) progress(stage, r.offset(), r.size());
+  }
+  if (progress) progress(stage, r.size(), r.size());
+}
+
+struct Meta {
+  int64_t count = 0;
+  int32_t cls = -1;
+  bool has_desc = false;
+  bool written = false;
+  std::string title;
+};
+
+class Builder {
+ public:
+  Builder(const std::string& dir, const KbBuildOptions& opt) : opt_(opt) {
+    kb::check(mdb_env_create(&env_), "LMDB");
+    mdb_env_set_maxdbs(env_, 8);
+    kb::check(mdb_env_set_mapsize(env_, static_cast<size_t>(opt.map_size_gib) << 30), "LMDB map size");
+    kb::check(mdb_env_open(env_, dir.c_str(), MDB_NOSYNC, 0644), "cannot create LMDB environment in " + dir);
+    txn_ = std::make_unique<kb::Txn>(env_, false);
+    auto open = [&](const char* name, unsigned flags, MDB_dbi& dbi) {
+      kb::check(mdb_dbi_open(txn_->get(), name, flags | MDB_CREATE, &dbi), std::string("LMDB table ") + name);
+    };
+    open("meta", 0, meta_db_);
+    open("entities", MDB_INTEGERKEY, ent_db_);
+    open("aliases", 0, alias_db_);
+    open("titles", 0, title_db_);
+    open("lists", 0, list_db_);
+  }
+  ~Builder() {
+    txn_.reset();
+    if (env_) mdb_env_close(env_);
+  }
+
+  int32_t class_id(const std::string& name) {
+    if (name.empty()) return -1;
+    auto it = class_ids_.find(name);
+    if (it != class_ids_.end()) return it->second;
+    int32_t id = static_cast<int32_t>(classes_.size());
+    classes_.push_back(name);
+    class_ids_.emplace(name, id);
+    return id;
+  }
+
+  void put(MDB_dbi db, std::string_view key, std::string_view value) {
+    MDB_val k = kb::val(key), v = kb::val(value);
+    kb::check(mdb_put(txn_->get(), db, &k, &v, 0), "LMDB write");
+    if (++pending_ >= 200000) {  // bounded transactions: LMDB caps the dirty pages of one
+      txn_->commit();
+      txn_ = std::make_unique<kb::Txn>(env_, false);
+      pending_ = 0;
+    }
+  }
+
+  void write_entity(int64_t id, Meta& m, std::string_view desc) {
+    uint64_t key = static_cast<uint64_t>(id);
+    if (opt_.typer && m.cls < 0) {
+      Entity e;
+      e.id = id;
+      e.title = m.title;
+      e.description = std::string(desc);
+      m.cls = class_id(opt_.typer(e));
+    }
+    put(ent_db_, {reinterpret_cast<const char*>(&key), sizeof key},
+        kb::encode_entity(m.count, m.cls, m.has_desc, m.title, desc));
+    m.written = true;
+  }
+
+  /// Adds ids to an alias, keeping only described entities, ordered by decreasing count.
+  void add_alias(const std::string& surface, const std::vector<int64_t>& ids, KbBuildReport& rep) {
+    std::string key = lower_case(surface);
+    if (key.empty()) return;
+    if (key.size() > kb::kMaxKey) {
+      ++rep.skipped_long_aliases;
+      return;
+    }
+    std::vector<int64_t> list;
+    std::string_view existing;
+    if (txn_->get(alias_db_, key, existing)) {
+      list.resize(existing.size() / sizeof(int64_t));
+      std::memcpy(list.data(), existing.data(), existing.size());
+    } else {
+      ++rep.aliases;
+    }
+    const size_t before = list.size();
+    for (int64_t id : ids) {
+      auto it = meta_.find(id);
+      if (it == meta_.end() || !it->second.has_desc) {
+        ++rep.dropped_alias_links;
+        continue;
+      }
+      if (std::find(list.begin(), list.end(), id) != list.end()) continue;
+      list.push_back(id);
+      ++rep.alias_links;
+    }
+    if (before > 0 && list.size() == before) return;
+    // Stable: equal counts keep the alias table's order, as Python's sorted(reverse=True) does.
+    std::stable_sort(list.begin(), list.end(), [&](int64_t a, int64_t b) { return meta_[a].count > meta_[b].count; });
+    put(alias_db_, key, {reinterpret_cast<const char*>(list.data()), list.size() * sizeof(int64_t)});
+  }
+
+  void finish(KbBuildReport& rep, const std::string& built_from) {
+    std::vector<int64_t> described;
+    std::vector<std::vector<int64_t>> by_class(classes_.size());
+    std::vector<uint64_t> class_counts(classes_.size());
+    uint64_t progress_n = 0;
+    for (auto& [id, m] : meta_) {
+      if (!m.written) write_entity(id, m, "");
+      if (!m.title.empty()) {
+        if (m.title.size() <= kb::kMaxKey) {
+          MDB_val k = kb::val(m.title), v{sizeof id, const_cast<int64_t*>(&id)};
+          int rc = mdb_put(txn_->get(), title_db_, &k, &v, MDB_NOOVERWRITE);
+          if (rc == MDB_KEYEXIST) {
+            if (rep.warnings.size() < 10) rep.warnings.push_back("title '" + m.title + "' names two entities; kept the first");
+          } else {
+            kb::check(rc, "LMDB write");
+          }
+        }
+      }
+      if (m.cls >= 0) ++class_counts[m.cls];
+      if (m.has_desc) {
+        described.push_back(id);
+        if (m.cls >= 0) by_class[m.cls].push_back(id);
+      }
+      if (opt_.progress && (++progress_n & 0xFFFF) == 0) opt_.progress("entities", progress_n, meta_.size());
+    }
+    auto put_list = [&](const std::string& key, std::vector<int64_t>& ids) {
+      std::sort(ids.begin(), ids.end());
+      put(list_db_, key, {reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(int64_t)});
+    };
+    put_list("described", described);
+    for (size_t c = 0; c < by_class.size(); ++c) put_list("class/" + std::to_string(c), by_class[c]);
+    rep.entities = meta_.size();
+    rep.described = described.size();
+    nlohmann::json info{{"format_version", kKbFormatVersion},
+                        {"entities", rep.entities},
+                        {"entities_with_description", rep.described},
+                        {"aliases", rep.aliases},
+                        {"built_from", built_from}};
+    info["classes"] = nlohmann::json::array();
+    for (size_t c = 0; c < classes_.size(); ++c) info["classes"].push_back({classes_[c], class_counts[c]});
+    put(meta_db_, "info", info.dump());
+    txn_->commit();
+    txn_.reset();
+    kb::check(mdb_env_sync(env_, 1), "LMDB sync");
+  }
+
+  std::unordered_map<int64_t, Meta> meta_;
+
+ private:
+  const KbBuildOptions& opt_;
+  MDB_env* env_ = nullptr;
+  std::unique_ptr<kb::Txn> txn_;
+  MDB_dbi meta_db_{}, ent_db_{}, alias_db_{}, title_db_{}, list_db_{};
+  size_t pending_ = 0;
+  std::vector<std::string> classes_;
+  std::unordered_map<std::string, int32_t> class_ids_;
+};
+
+void read_types(Builder& b, const std::string& path, const ProgressFn& progress) {
+  if (is_pickle(ext_of(path))) {
+    io::stream_pickle_dict(
+        path,
+        [&](const PickleValue& k, const PickleValue& v) {
+          int64_t id = pickle_id(k, path, "key");
+          if (!v.is_str()) throw FormatError(path + ": class of id " + std::to_string(id) + ": expected a str, found " + v.type_name());
+          b.meta_[id].cls = b.class_id(std::string(v.as_str()));
+        },
+        [&](uint64_t d, uint64_t t) { if (progress) progress("types", d, t); });
+    return;
+  }
+  if (ext_of(path) == ".csv") bad_ext("types", path, ".pickle, .pkl, .tsv or .jsonl");
+  read_pairs(path, {"id"}, {"class"}, "id", "class", progress, "types",
+             [&](int64_t id, const std::string& cls, size_t) { b.meta_[id].cls = b.class_id(cls); });
+}
+
+void read_titles(Builder& b, const std::string& path, const ProgressFn& progress) {
+  if (is_pickle(ext_of(path))) {
+    io::stream_pickle_dict(
+        path,
+        [&](const PickleValue& k, const PickleValue& v) {
+          int64_t id = pickle_id(k, path, "key");
+          if (!v.is_str()) throw FormatError(path + ": title of id " + std::to_string(id) + ": expected a str, found " + v.type_name());
+          b.meta_[id].title = std::string(v.as_str());
+        },
+        [&](uint64_t d, uint64_t t) { if (progress) progress("titles", d, t); });
+    return;
+  }
+  if (ext_of(path) == ".csv") bad_ext("titles", path, ".pickle, .pkl, .tsv or .jsonl");
+  read_pairs(path, {"id"}, {"title"}, "id", "title", progress, "titles",
+             [&](int64_t id, const std::string& t, size_t) { b.meta_[id].title = t; });
+}
+
+void read_aliases(Builder& b, const std::string& path, KbBuildReport& rep, const ProgressFn& progress) {
+  const std::string e = ext_of(path);
+  std::vector<int64_t> ids;
+  if (is_pickle(e)) {
+    io::stream_pickle_dict(
+        path,
+        [&](const PickleValue& k, const PickleValue& v) {
+          if (!k.is_str()) throw FormatError(path + ": alias key: expected a str, found " + k.type_name());
+          ids.clear();
+          if (v.is_int()) {
+            ids.push_back(v.as_int());
+          } else if (v.is_sequence()) {
+            for (const auto& x : v.as_node().items) ids.push_back(pickle_id(x, path, "alias '" + std::string(k.as_str()) + "'"));
+          } else {
+            throw FormatError(path + ": alias '" + std::string(k.as_str()) + "': expected a list of ids, found " + v.type_name());
+          }
+          b.add_alias(std::string(k.as_str()), ids, rep);
+        },
+        [&](uint64_t d, uint64_t t) { if (progress) progress("aliases", d, t); });
+    return;
+  }
+  if (e == ".jsonl") {
+    for_each_line(path, [&](const std::string& line, size_t n) {
+      auto j = parse_json_line(line, path, n);
+      std::string alias = json_str(j, "alias", path, n);
+      auto it = j.find("ids");
+      if (it == j.end() || !it->is_array()) throw FormatError(location(path, n, "ids") + ": missing or not an array of ids");
+      ids.clear();
+      for (const auto& x : *it) {
+        if (!x.is_number_integer()) throw FormatError(location(path, n, "ids") + ": expected integers, found " + x.type_name());
+        ids.push_back(x.get<int64_t>());
+      }
+      b.add_alias(alias, ids, rep);
+    });
+    return;
+  }
+  if (e != ".tsv") bad_ext("aliases", path, ".pickle, .pkl, .tsv or .jsonl");
+  io::CsvReader r(path, '\t', false);
+  std::vector<std::string> f;
+  while (r.next(f)) {
+    if (f.size() < 2) throw FormatError(location(path, r.line()) + ": expected 'alias<TAB>id[,id...]', found one field");
+    ids.clear();
+    for (size_t i = 1; i < f.size(); ++i) {
+      std::string_view s = f[i];
+      size_t start = 0;
+      while (start <= s.size()) {
+        size_t comma = s.find(',', start);
+        std::string_view part = s.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        int64_t id;
+        if (!parse_int(part, id)) {
+          if (r.line() == 1 && ids.empty()) goto next_record;  // header line
+          throw FormatError(location(path, r.line(), "ids") + ": expected an integer, found '" + std::string(part) + "'");
+        }
+        ids.push_back(id);
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+    }
+    b.add_alias(f[0], ids, rep);
+  next_record:;
+  }
+}
+
+}  // namespace
+
+KbBuildReport build_knowledge_base(const KbSources& src, const std::string& out_dir, const KbBuildOptions& opt) {
+  if (src.entities.empty() && (src.descriptions.empty() || src.aliases.empty()))
+    throw InvalidArgument("a knowledge base needs --entities, or at least --aliases and --descriptions");
+  for (const std::string* p : {&src.aliases, &src.descriptions, &src.counts, &src.titles, &src.types, &src.entities})
+    if (!p->empty() && !fs::is_regular_file(*p)) throw NotFound(*p + ": no such file");
+  fs::path out(out_dir);
+  if (fs::exists(out) && !opt.overwrite)
+    throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
+  fs::path tmp = out.string() + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  KbBuildReport rep;
+  try {
+    {
+      Builder b(tmp.string(), opt);
+      auto& meta = b.meta_;
+      const ProgressFn& progress = opt.progress;
+      // Small resources first, into memory; then descriptions stream straight into the store.
+      if (!src.types.empty()) read_types(b, src.types, progress);
+      if (!src.titles.empty()) read_titles(b, src.titles, progress);
+      if (!src.counts.empty())
+        read_pairs(src.counts, {"page_id", "id"}, {"counts", "count"}, "id", "count", progress, "counts",
+                   [&](int64_t id, const std::string& c, size_t line) {
+                     meta[id].count = require_int(c, src.counts, line, "counts");
+                   });
+      std::vector<std::pair<std::string, std::vector<int64_t>>> entity_aliases;
+      if (!src.entities.empty()) {
+        for_each_line(src.entities, [&](const std::string& line, size_t n) {
+          auto j = parse_json_line(line, src.entities, n);
+          int64_t id = json_int(j, "id", src.entities, n);
+          Meta& m = meta[id];
+          if (j.contains("title")) m.title = json_str(j, "title", src.entities, n);
+          if (j.contains("count")) m.count = json_int(j, "count", src.entities, n);
+          if (j.contains("class") && !j["class"].is_null()) m.cls = b.class_id(json_str(j, "class", src.entities, n));
+          std::string desc;
+          if (j.contains("description") && !j["description"].is_null()) {
+            desc = json_str(j, "description", src.entities, n);
+            m.has_desc = true;
+          }
+          if (auto a = j.find("aliases"); a != j.end()) {
+            if (!a->is_array()) throw FormatError(location(src.entities, n, "aliases") + ": expected an array of strings");
+            for (const auto& s : *a) {
+              if (!s.is_string()) throw FormatError(location(src.entities, n, "aliases") + ": expected strings, found " + s.type_name());
+              entity_aliases.push_back({s.get<std::string>(), {id}});
+            }
+          }
+          if (m.has_desc) b.write_entity(id, m, desc);
+        });
+      }
+      if (!src.descriptions.empty())
+        read_pairs(src.descriptions, {"text_id", "page_id", "id"}, {"text", "description"}, "id", "text", progress,
+                   "descriptions", [&](int64_t id, const std::string& text, size_t) {
+                     Meta& m = meta[id];
+                     m.has_desc = true;
+                     b.write_entity(id, m, text);
+                   });
+      for (auto& [alias, ids] : entity_aliases) b.add_alias(alias, ids, rep);
+      if (!src.aliases.empty()) read_aliases(b, src.aliases, rep, progress);
+      std::string from;
+      for (const std::string* p : {&src.aliases, &src.descriptions, &src.counts, &src.titles, &src.types, &src.entities})
+        if (!p->empty()) from += (from.empty() ? "" : " ") + fs::path(*p).filename().string();
+      b.finish(rep, from);
+    }
+    fs::remove(tmp / "lock.mdb");  // readers open without a lock file
+    if (fs::exists(out)) fs::remove_all(out);
+    fs::rename(tmp, out);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  return rep;
+}
+
+}  // namespace ner4el

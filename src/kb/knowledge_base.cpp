@@ -1,0 +1,164 @@
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "kb/lmdb.h"
+#include "kb/records.h"
+#include "ner4el/error.h"
+#include "ner4el/kb.h"
+#include "ner4el/tokenizer.h"
+
+namespace ner4el {
+
+namespace fs = std::filesystem;
+
+struct KnowledgeBase::Impl {
+  MDB_env* env = nullptr;
+  MDB_dbi meta{}, entities{}, aliases{}, titles{}, lists{};
+  MDB_txn* pin = nullptr;  // long-lived read transaction: keeps the id lists below valid
+  KbInfo info;
+  std::span<const int64_t> described;
+  std::vector<std::span<const int64_t>> by_class;
+  std::vector<std::vector<int64_t>> unaligned_copies;  // only when LMDB gave misaligned lists
+  ~Impl() {
+    if (pin) mdb_txn_abort(pin);
+    if (env) mdb_env_close(env);
+  }
+  std::span<const int64_t> list(const std::string& key) {
+    MDB_val k = kb::val(key), v;
+    int rc = mdb_get(pin, lists, &k, &v);
+    if (rc == MDB_NOTFOUND) return {};
+    kb::check(rc, "LMDB read of list " + key);
+    size_t n = v.mv_size / sizeof(int64_t);
+    if (reinterpret_cast<uintptr_t>(v.mv_data) % alignof(int64_t) != 0) {
+      auto& copy = unaligned_copies.emplace_back(n);
+      std::memcpy(copy.data(), v.mv_data, n * sizeof(int64_t));
+      return copy;
+    }
+    return {static_cast<const int64_t*>(v.mv_data), n};
+  }
+};
+
+KnowledgeBase::KnowledgeBase(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KnowledgeBase::~KnowledgeBase() = default;
+KnowledgeBase::KnowledgeBase(KnowledgeBase&&) noexcept = default;
+KnowledgeBase& KnowledgeBase::operator=(KnowledgeBase&&) noexcept = default;
+
+KnowledgeBase KnowledgeBase::open(const std::string& dir) {
+  if (!fs::exists(fs::path(dir) / "data.mdb"))
+    throw NotFound(dir + ": no knowledge base here (expected data.mdb; build one with 'ner4el kb build')");
+  auto impl = std::make_unique<Impl>();
+  kb::check(mdb_env_create(&impl->env), "LMDB");
+  mdb_env_set_maxdbs(impl->env, 8);
+  mdb_env_set_maxreaders(impl->env, 1024);
+  // Read-only and lock-free: a KB is immutable once built, so readers need no lock file and the
+  // directory may be read-only. NOTLS lets a thread use transactions begun on another.
+  int rc = mdb_env_open(impl->env, dir.c_str(), MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS | MDB_NORDAHEAD, 0644);
+  if (rc != MDB_SUCCESS) throw FormatError(dir + ": cannot open the knowledge base: " + mdb_strerror(rc));
+  // Table handles opened in a transaction become shared only when it commits.
+  MDB_txn* setup = nullptr;
+  kb::check(mdb_txn_begin(impl->env, nullptr, MDB_RDONLY, &setup), dir);
+  auto open_db = [&](const char* name, unsigned flags, MDB_dbi& dbi) {
+    int r = mdb_dbi_open(setup, name, flags, &dbi);
+    if (r != MDB_SUCCESS) mdb_txn_abort(setup);
+    if (r != MDB_SUCCESS)
+      throw FormatError(dir + ": the knowledge base has no '" + name + "' table (" + mdb_strerror(r) +
+                        "); rebuild it with 'ner4el kb build'");
+  };
+  open_db("meta", 0, impl->meta);
+  open_db("entities", MDB_INTEGERKEY, impl->entities);
+  open_db("aliases", 0, impl->aliases);
+  open_db("titles", 0, impl->titles);
+  open_db("lists", 0, impl->lists);
+  kb::check(mdb_txn_commit(setup), dir);
+  kb::check(mdb_txn_begin(impl->env, nullptr, MDB_RDONLY, &impl->pin), dir);
+  MDB_val k = kb::val("info"), v;
+  if (mdb_get(impl->pin, impl->meta, &k, &v) != MDB_SUCCESS) throw FormatError(dir + ": knowledge base without 'info' record");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(kb::view(v));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(dir + ": corrupt 'info' record: " + e.what());
+  }
+  KbInfo& info = impl->info;
+  info.format_version = j.value("format_version", 0u);
+  if (info.format_version > kKbFormatVersion)
+    throw FormatError(dir + ": knowledge base format version " + std::to_string(info.format_version) +
+                      ", this build of ner4el reads versions up to " + std::to_string(kKbFormatVersion) +
+                      "; upgrade ner4el or rebuild the KB with this version");
+  if (info.format_version == 0) throw FormatError(dir + ": 'info' record has no format_version");
+  info.entities = j.value("entities", 0ull);
+  info.entities_with_description = j.value("entities_with_description", 0ull);
+  info.aliases = j.value("aliases", 0ull);
+  info.built_from = j.value("built_from", "");
+  for (const auto& c : j.value("classes", nlohmann::json::array()))
+    info.classes.emplace_back(c.at(0).get<std::string>(), c.at(1).get<uint64_t>());
+  impl->described = impl->list("described");
+  for (size_t c = 0; c < info.classes.size(); ++c) impl->by_class.push_back(impl->list("class/" + std::to_string(c)));
+  return KnowledgeBase(std::move(impl));
+}
+
+const KbInfo& KnowledgeBase::info() const { return impl_->info; }
+
+std::optional<KnowledgeBase::Brief> KnowledgeBase::brief(int64_t id) const {
+  kb::Txn txn(impl_->env, true);
+  uint64_t key = static_cast<uint64_t>(id);
+  std::string_view rec;
+  if (!txn.get(impl_->entities, {reinterpret_cast<const char*>(&key), sizeof key}, rec)) return std::nullopt;
+  auto e = kb::decode_entity_head(rec);
+  return Brief{e.count, e.class_index, e.has_description};
+}
+
+std::optional<Entity> KnowledgeBase::entity(int64_t id) const {
+  kb::Txn txn(impl_->env, true);
+  uint64_t key = static_cast<uint64_t>(id);
+  std::string_view rec;
+  if (!txn.get(impl_->entities, {reinterpret_cast<const char*>(&key), sizeof key}, rec)) return std::nullopt;
+  Entity e = kb::decode_entity(rec);
+  e.id = id;
+  auto head = kb::decode_entity_head(rec);
+  if (head.class_index >= 0) e.ner_class = class_name(head.class_index);
+  return e;
+}
+
+std::optional<int64_t> KnowledgeBase::id_of_title(std::string_view title) const {
+  if (title.empty() || title.size() > kb::kMaxKey) return std::nullopt;
+  kb::Txn txn(impl_->env, true);
+  std::string_view v;
+  if (!txn.get(impl_->titles, title, v) || v.size() != sizeof(int64_t)) return std::nullopt;
+  int64_t id;
+  std::memcpy(&id, v.data(), sizeof id);
+  return id;
+}
+
+std::optional<std::vector<int64_t>> KnowledgeBase::alias(std::string_view surface_form) const {
+  std::string key = lower_case(surface_form);
+  if (key.empty() || key.size() > kb::kMaxKey) return std::nullopt;
+  kb::Txn txn(impl_->env, true);
+  std::string_view v;
+  if (!txn.get(impl_->aliases, key, v)) return std::nullopt;
+  std::vector<int64_t> ids(v.size() / sizeof(int64_t));
+  std::memcpy(ids.data(), v.data(), ids.size() * sizeof(int64_t));
+  return ids;
+}
+
+std::span<const int64_t> KnowledgeBase::described_entities() const { return impl_->described; }
+
+std::span<const int64_t> KnowledgeBase::described_entities_of_class(int32_t c) const {
+  if (c < 0 || static_cast<size_t>(c) >= impl_->by_class.size()) return {};
+  return impl_->by_class[c];
+}
+
+int32_t KnowledgeBase::class_index(std::string_view name) const {
+  for (size_t i = 0; i < impl_->info.classes.size(); ++i)
+    if (impl_->info.classes[i].first == name) return static_cast<int32_t>(i);
+  return -1;
+}
+
+const std::string& KnowledgeBase::class_name(int32_t index) const {
+  static const std::string none;
+  if (index < 0 || static_cast<size_t>(index) >= impl_->info.classes.size()) return none;
+  return impl_->info.classes[index].first;
+}
+
+}  // namespace ner4el

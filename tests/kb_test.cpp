@@ -1,0 +1,188 @@
+#include "ner4el/kb.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "ner4el/candidates.h"
+#include "ner4el/error.h"
+#include "test_util.h"
+
+namespace ner4el {
+namespace {
+
+namespace fs = std::filesystem;
+using Ids = std::vector<int64_t>;
+
+// Release-format resources from tests/data/make_kb_fixture.py, built into a KB.
+class ReleaseKb : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(test::run(std::string(NER4EL_PYTHON) + " " + NER4EL_TEST_DATA + "/make_kb_fixture.py " + dir.path().string() +
+                        " --protocol " + std::to_string(GetParam())),
+              0);
+    src = {.aliases = dir.file("aliases.pickle"), .descriptions = dir.file("descriptions.csv"),
+           .counts = dir.file("counts.csv"), .titles = dir.file("titles.pickle"), .types = dir.file("id2ner.pickle")};
+    report = build_knowledge_base(src, dir.file("kb"));
+  }
+  test::TempDir dir;
+  KbSources src;
+  KbBuildReport report;
+};
+
+TEST_P(ReleaseKb, ContentsAndInfo) {
+  auto kb = KnowledgeBase::open(dir.file("kb"));
+  const auto& info = kb.info();
+  EXPECT_EQ(info.format_version, kKbFormatVersion);
+  EXPECT_EQ(info.entities, 8u);
+  EXPECT_EQ(info.entities_with_description, 7u);
+  EXPECT_EQ(info.aliases, 5u);
+  ASSERT_EQ(info.classes.size(), 4u);  // order of first appearance in id2ner
+  EXPECT_EQ(info.classes[0], (std::pair<std::string, uint64_t>{"PER", 2}));
+  EXPECT_EQ(info.classes[1], (std::pair<std::string, uint64_t>{"LOC", 4}));
+  EXPECT_EQ(info.classes[2].first, "SUPER");
+  EXPECT_EQ(info.classes[3].first, "ORG");
+  auto e = kb.entity(2);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->title, "Paris Hilton");
+  EXPECT_EQ(e->description, "Paris Whitney Hilton is an American \"media personality\", businesswoman, and socialite.");
+  EXPECT_EQ(e->count, 300);
+  EXPECT_EQ(e->ner_class, "PER");
+  EXPECT_EQ(kb.entity(3)->description, "Paris is a city in Lamar County,\nTexas, United States.");
+  EXPECT_EQ(kb.entity(7)->count, 0);  // missing count
+  EXPECT_FALSE(kb.entity(4)->has_description);
+  EXPECT_FALSE(kb.entity(99));
+  EXPECT_EQ(kb.id_of_title("Paris, Texas"), 3);
+  EXPECT_FALSE(kb.id_of_title("Atlantis"));
+  EXPECT_EQ(report.dropped_alias_links, 2u);  // entity 4 under "paris" and "ghost"
+}
+
+TEST_P(ReleaseKb, CandidatesFollowSpec) {
+  auto kb = KnowledgeBase::open(dir.file("kb"));
+  CandidateGenerator gen(kb, {.k = 40});
+  // No description -> dropped (4); by count; the 300/300 tie keeps the alias-table order (2 before 3).
+  EXPECT_EQ(gen.candidates("Paris").ids, (Ids{1, 2, 3}));
+  EXPECT_EQ(gen.candidates("PARIS").ids, (Ids{1, 2, 3}));
+  EXPECT_EQ(gen.candidates("lincoln").ids, (Ids{5, 6, 7}));
+  EXPECT_EQ(gen.candidates("abe").ids, (Ids{5}));  // duplicates in the table appear once
+  auto ghost = gen.candidates("ghost");
+  EXPECT_TRUE(ghost.ids.empty());
+  EXPECT_EQ(ghost.miss, CandidateMiss::NoCandidates);
+  EXPECT_EQ(gen.candidates("Atlantis").miss, CandidateMiss::NotInAliasTable);
+  CandidateGenerator top2(kb, {.k = 2});
+  EXPECT_EQ(top2.candidates("paris").ids, (Ids{1, 2}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, ReleaseKb, ::testing::Values(2, 3, 4, 5));
+
+class OwnKb : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_file(dir.file("entities.jsonl"),
+                     R"({"id": 1, "title": "Paris", "description": "capital of France", "count": 50, "class": "LOC", "aliases": ["Paris", "City of Light"]})"
+                     "\n"
+                     R"({"id": 2, "title": "Paris Hilton", "description": "an American socialite", "count": 20, "class": "PER", "aliases": ["Paris"]})"
+                     "\n"
+                     R"({"id": 3, "title": "Lyon", "description": "a French city", "count": 30, "class": "LOC", "aliases": ["Lyon"]})"
+                     "\n"
+                     R"({"id": 4, "title": "Marseille", "description": "a port", "count": 5, "class": "LOC"})"
+                     "\n"
+                     R"({"id": 5, "title": "Nice", "description": "a city on the Riviera", "class": "LOC"})"
+                     "\n");
+    build_knowledge_base({.entities = dir.file("entities.jsonl")}, dir.file("kb"));
+  }
+  test::TempDir dir;
+};
+
+TEST_F(OwnKb, JsonLinesKbAndNegatives) {
+  auto kb = KnowledgeBase::open(dir.file("kb"));
+  CandidateGenerator gen(kb, {.k = 4});
+  EXPECT_EQ(gen.candidates("paris").ids, (Ids{1, 2}));
+  EXPECT_EQ(gen.candidates("city of light").ids, (Ids{1}));
+  // Random negatives: fill to K with distinct described entities, deterministic per seed.
+  auto ids = gen.candidates("paris").ids;
+  std::mt19937_64 rng(2);
+  gen.add_negatives(ids, NegativeSampling::Random, -1, rng);
+  ASSERT_EQ(ids.size(), 4u);
+  EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), 4u);
+  auto again = gen.candidates("paris").ids;
+  std::mt19937_64 rng2(2);
+  gen.add_negatives(again, NegativeSampling::Random, -1, rng2);
+  EXPECT_EQ(ids, again);
+  // NER-NS draws only from the gold class: LOC has 1, 3, 4, 5.
+  int32_t loc = kb.class_index("LOC");
+  for (int seed = 0; seed < 20; ++seed) {
+    Ids c{2};
+    std::mt19937_64 r(seed);
+    gen.add_negatives(c, NegativeSampling::NerNs, loc, r);
+    ASSERT_EQ(c.size(), 4u);
+    for (size_t i = 1; i < c.size(); ++i) EXPECT_EQ(kb.entity(c[i])->ner_class, "LOC");
+  }
+  // A class pool smaller than needed gives what it has.
+  Ids c{1};
+  std::mt19937_64 r(1);
+  gen.add_negatives(c, NegativeSampling::NerNs, kb.class_index("PER"), r);
+  EXPECT_EQ(c, (Ids{1, 2}));
+}
+
+TEST(KbBuild, BadInputNamesFileLineAndFieldAndLeavesNothing) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "description": "x"})" "\n" R"({"id": "one", "description": "y"})" "\n");
+  try {
+    build_knowledge_base({.entities = dir.file("e.jsonl")}, dir.file("kb"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("e.jsonl:2: field 'id': expected an integer, found 'one'"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir.file("kb")));
+  for (auto& p : fs::directory_iterator(dir.path())) EXPECT_EQ(p.path().string().find(".tmp-"), std::string::npos);
+
+  test::write_file(dir.file("d.csv"), "text_id,text\n1,ok\nzz,bad\n");
+  test::write_file(dir.file("a.tsv"), "paris\t1\n");
+  try {
+    build_knowledge_base({.aliases = dir.file("a.tsv"), .descriptions = dir.file("d.csv")}, dir.file("kb"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("d.csv:3: field 'text_id': expected an integer"), std::string::npos) << e.what();
+  }
+  test::write_file(dir.file("c.csv"), "id,value\n1,2\n");
+  try {
+    build_knowledge_base({.aliases = dir.file("a.tsv"), .descriptions = dir.file("d.csv"), .counts = dir.file("c.csv")},
+                         dir.file("kb"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("c.csv:1: header has no column counts or count"), std::string::npos) << e.what();
+  }
+}
+
+TEST(KbBuild, RefusesToOverwriteAndMaliciousPicklesImportAsData) {
+  test::TempDir dir;
+  test::write_file(dir.file("d.tsv"), "1\tParis\n");
+  test::write_file(dir.file("a.tsv"), "alias\tids\nparis\t1,2\n");
+  build_knowledge_base({.aliases = dir.file("a.tsv"), .descriptions = dir.file("d.tsv")}, dir.file("kb"));
+  EXPECT_EQ(KnowledgeBase::open(dir.file("kb")).alias("Paris"), (Ids{1}));
+  EXPECT_THROW(build_knowledge_base({.aliases = dir.file("a.tsv"), .descriptions = dir.file("d.tsv")}, dir.file("kb")),
+               InvalidArgument);
+  const std::string marker = dir.file("pwned");
+  test::write_file(dir.file("gen.py"), "import pickle, os\nclass Evil:\n    def __reduce__(self):\n        return (os.system, ('touch " +
+                                           marker + "',))\nopen('" + dir.file("evil.pickle") +
+                                           "', 'wb').write(pickle.dumps({'paris': Evil()}))\n");
+  ASSERT_EQ(test::run(std::string(NER4EL_PYTHON) + " " + dir.file("gen.py")), 0);
+  try {
+    build_knowledge_base({.aliases = dir.file("evil.pickle"), .descriptions = dir.file("d.tsv")}, dir.file("kb2"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("alias 'paris': expected a list of ids, found posix.system"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(marker));
+}
+
+TEST(KbOpen, MissingAndFutureVersions) {
+  test::TempDir dir;
+  EXPECT_THROW(KnowledgeBase::open(dir.path().string()), NotFound);
+}
+
+}  // namespace
+}  // namespace ner4el

@@ -1,0 +1,121 @@
+#include "io/pickle.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ner4el/error.h"
+#include "test_util.h"
+
+namespace ner4el {
+namespace {
+
+using io::PickleDocument;
+using io::PickleValue;
+
+// Writes pickles with Debian's python3 (the exact bytes users bring).
+std::string python_pickle(const test::TempDir& dir, const std::string& name, const std::string& expr, int protocol) {
+  std::string path = dir.file(name);
+  std::string script = "import pickle, collections\nobj = " + expr + "\nopen('" + path + "', 'wb').write(pickle.dumps(obj, protocol=" +
+                       std::to_string(protocol) + "))\n";
+  test::write_file(dir.file("gen.py"), script);
+  EXPECT_EQ(test::run(std::string(NER4EL_PYTHON) + " " + dir.file("gen.py")), 0);
+  return path;
+}
+
+class PickleProtocols : public ::testing::TestWithParam<int> {};
+
+TEST_P(PickleProtocols, ReadsEveryValueKindNerFilesUse) {
+  test::TempDir dir;
+  const std::string expr =
+      "{'paris': [1, 2, -3, 255, 65536, 2**40, -2**63], 'str': 'Zürich ✓', 'bytes': b'\\x00\\xff', 'none': None,"
+      " 'bools': (True, False), 'float': 1.5, 'nested': {7: ('a', 'b')}, 'empty': [], 'tup1': (1,),"
+      " 'long_str': 'x' * 300, 'shared': [[9]] * 2, 'set': {3}}";
+  auto doc = PickleDocument::load_file(python_pickle(dir, "v.pkl", expr, GetParam()));
+  const auto& root = doc.root().as_node();
+  ASSERT_TRUE(doc.root().is_dict());
+  auto ints = root.find("paris")->as_node().items;
+  std::vector<int64_t> got;
+  for (auto& v : ints) got.push_back(v.as_int());
+  EXPECT_EQ(got, (std::vector<int64_t>{1, 2, -3, 255, 65536, 1ll << 40, INT64_MIN}));
+  EXPECT_EQ(root.find("str")->as_str(), "Zürich ✓");
+  EXPECT_TRUE(root.find("bytes")->is_bytes() || GetParam() < 3);  // protocol 2 pickles bytes via codecs.encode
+  EXPECT_TRUE(root.find("none")->is_none());
+  EXPECT_EQ(root.find("bools")->as_node().items[0].as_int(), 1);
+  EXPECT_DOUBLE_EQ(root.find("float")->as_float(), 1.5);
+  const auto& nested = root.find("nested")->as_node();
+  ASSERT_EQ(nested.entries.size(), 1u);
+  EXPECT_EQ(nested.entries[0].first.as_int(), 7);
+  EXPECT_EQ(nested.entries[0].second.as_node().items[1].as_str(), "b");
+  EXPECT_TRUE(root.find("empty")->as_node().items.empty());
+  EXPECT_EQ(root.find("long_str")->as_str(), std::string(300, 'x'));
+  // Memo: both elements are the same object.
+  const auto& shared = root.find("shared")->as_node().items;
+  EXPECT_EQ(&shared[0].as_node(), &shared[1].as_node());
+  const auto& set = root.find("set")->as_node();
+  if (GetParam() >= 4) {  // EMPTY_SET + ADDITEMS; older protocols REDUCE builtins.set, kept as a record
+    ASSERT_EQ(set.items.size(), 1u);
+    EXPECT_EQ(set.items[0].as_int(), 3);
+  } else {
+    EXPECT_EQ(set.qualified_name(), GetParam() >= 3 ? "builtins.set" : "__builtin__.set");
+  }
+}
+
+TEST_P(PickleProtocols, StreamsALargeDictInOrder) {
+  test::TempDir dir;
+  auto path = python_pickle(dir, "big.pkl", "{('k%d' % i): list(range(i % 5)) for i in range(5000)}", GetParam());
+  size_t n = 0;
+  bool ordered = true;
+  uint64_t total = io::stream_pickle_dict(path, [&](const PickleValue& k, const PickleValue& v) {
+    ordered &= k.as_str() == "k" + std::to_string(n);
+    ordered &= v.as_node().items.size() == n % 5;
+    ++n;
+  });
+  EXPECT_EQ(n, 5000u);
+  EXPECT_EQ(total, 5000u);
+  EXPECT_TRUE(ordered);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, PickleProtocols, ::testing::Values(0, 1, 2, 3, 4, 5));
+
+TEST(Pickle, NeverCallsWhatItNames) {
+  test::TempDir dir;
+  const std::string marker = dir.file("pwned");
+  const std::string script = "import pickle, os\nclass Evil:\n    def __reduce__(self):\n        return (os.system, ('touch " +
+                             marker + "',))\nopen('" + dir.file("evil.pkl") + "', 'wb').write(pickle.dumps({'paris': Evil()}, protocol=4))\n";
+  test::write_file(dir.file("gen.py"), script);
+  ASSERT_EQ(test::run(std::string(NER4EL_PYTHON) + " " + dir.file("gen.py")), 0);
+  auto doc = PickleDocument::load_file(dir.file("evil.pkl"));
+  const auto* v = doc.root().as_node().find("paris");
+  ASSERT_NE(v, nullptr);
+  ASSERT_TRUE(v->is_object());
+  EXPECT_EQ(v->as_node().qualified_name(), "posix.system");
+  EXPECT_EQ(v->as_node().args.as_node().items[0].as_str(), "touch " + marker);
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+TEST(Pickle, TruncatedAndCorruptInputNameTheByteOffset) {
+  test::TempDir dir;
+  auto path = python_pickle(dir, "t.pkl", "{'paris': [1, 2, 3], 'lyon': 'x' * 100}", 4);
+  std::string bytes = test::read_file(path);
+  for (size_t cut : {bytes.size() - 1, bytes.size() / 2, size_t{3}}) {
+    try {
+      PickleDocument::load_bytes(bytes.substr(0, cut), "t.pkl");
+      FAIL() << "no error at cut " << cut;
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("t.pkl: byte "), std::string::npos) << e.what();
+    }
+  }
+  try {
+    PickleDocument::load_bytes("\x80\x04\xff", "junk.pkl");
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("junk.pkl: byte 2: unknown opcode 0xff"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(PickleDocument::load_bytes("\x80\x06N.", "future.pkl"), FormatError);  // protocol 6
+  // A long string whose length runs past the end of the file.
+  EXPECT_THROW(PickleDocument::load_bytes(std::string("\x80\x04X\xff\xff\xff\x7f", 7), "len.pkl"), FormatError);
+}
+
+}  // namespace
+}  // namespace ner4el
