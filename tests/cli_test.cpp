@@ -54,3 +54,52 @@ TEST(Cli, VersionShowsOpenBlasAndUsageErrorsExitTwo) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+TEST(Cli, KbBuildInfoCandidatesEntity) {
+  test::TempDir dir;
+  ASSERT_EQ(test::run(std::string(NER4EL_PYTHON) + " " + NER4EL_TEST_DATA + "/make_kb_fixture.py " + dir.path().string()), 0);
+  const std::string kb = dir.file("kb");
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " kb build --aliases " + dir.file("aliases.pickle") + " --descriptions " +
+                          dir.file("descriptions.csv") + " --counts " + dir.file("counts.csv") + " --titles " +
+                          dir.file("titles.pickle") + " --types " + dir.file("id2ner.pickle") + " -o " + kb,
+                      &out),
+            0);
+  EXPECT_NE(out.find("8 entities (7 with a description), 5 aliases"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " kb info " + kb, &out), 0);
+  auto info = nlohmann::json::parse(out);
+  EXPECT_EQ(info["format_version"], 1);
+  EXPECT_EQ(info["class_order"], (std::vector<std::string>{"PER", "LOC", "SUPER", "ORG"}));
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " kb candidates " + kb + " 'PARIS' -k 2", &out), 0);
+  std::istringstream lines(out);
+  std::string line;
+  std::vector<nlohmann::json> rows;
+  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["id"], 1);
+  EXPECT_EQ(rows[0]["title"], "Paris");
+  EXPECT_EQ(rows[0]["class"], "LOC");
+  EXPECT_EQ(rows[0]["count"], 500);
+  EXPECT_EQ(rows[1]["id"], 2);
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " kb candidates " + kb + " 'Atlantis' 2>&1", &out), 0);
+  EXPECT_NE(out.find("not in the alias table"), std::string::npos);
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " kb entity " + kb + " 3", &out), 0);
+  EXPECT_EQ(nlohmann::json::parse(out)["description"], "Paris is a city in Lamar County,\nTexas, United States.");
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " kb entity " + kb + " 42 2>&1", &out), 1);
+  EXPECT_NE(out.find("error: entity 42 is not in"), std::string::npos) << out;
+  // An existing output is not overwritten without --force.
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " kb build --entities " + dir.file("aliases.pickle") + " -o " + kb + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("already exists"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el
