@@ -103,3 +103,52 @@ TEST(Cli, KbBuildInfoCandidatesEntity) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// The README's main job: default KB from WordNet, then links for the shipped examples.
+TEST(Cli, DemoBuildsWordNetKbAndLinksExamples) {
+  test::TempDir dir;
+  std::string out;
+  ASSERT_EQ(test::run("NER4EL_BIN=" + tool() + " NER4EL_OUT=" + dir.path().string() + " " + NER4EL_SOURCE_DIR +
+                          "/scripts/demo 2>&1",
+                      &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("Paris -> Paris (LOC"), std::string::npos) << out;
+  EXPECT_NE(out.find("Lincoln -> Lincoln (PER"), std::string::npos) << out;
+  std::istringstream links(test::read_file(dir.file("links.jsonl")));
+  std::string line;
+  size_t n = 0;
+  while (std::getline(links, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_TRUE(j.contains("entity_id"));
+    ++n;
+  }
+  EXPECT_EQ(n, 10u);
+}
+
+TEST(Cli, LinkReportsMalformedLinesAndGoesOn) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "title": "Paris", "description": "a city", "count": 3, "aliases": ["Paris"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  test::write_file(dir.file("m.jsonl"), "{\"mention\": \"Paris\", \"left_context\": \"\", \"right_context\": \"\"}\nnot json\n"
+                                        "{\"mention\": 5, \"left_context\": \"\", \"right_context\": \"\"}\n"
+                                        "{\"mention\": \"paris\", \"left_context\": \"\", \"right_context\": \"\"}\n");
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " -i " + dir.file("m.jsonl") + " 2>/dev/null", &out), 0);
+  std::istringstream lines(out);
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0]["entity_id"], 1);
+  EXPECT_EQ(rows[1]["line"], 2);
+  EXPECT_NE(rows[1]["error"].get<std::string>().find("m.jsonl:2: not valid JSON"), std::string::npos);
+  EXPECT_NE(rows[2]["error"].get<std::string>().find("m.jsonl:3: field 'mention'"), std::string::npos);
+  EXPECT_EQ(rows[3]["entity_id"], 1);
+}
+
+}  // namespace
+}  // namespace ner4el

@@ -6,6 +6,7 @@
 #include "ner4el/candidates.h"
 #include "ner4el/error.h"
 #include "ner4el/kb.h"
+#include "ner4el/wordnet.h"
 #include "progress.h"
 
 namespace ner4el::cli {
@@ -19,7 +20,7 @@ nlohmann::json entity_json(const Entity& e) {
 void add_build(CLI::App& kb) {
   struct Args {
     KbSources src;
-    std::string out;
+    std::string out, from;
     bool force = false;
   };
   auto a = std::make_shared<Args>();
@@ -29,7 +30,11 @@ void add_build(CLI::App& kb) {
   cmd->add_option("--descriptions", a->src.descriptions, "entity descriptions: text_id,text (.csv, .tsv, .jsonl)");
   cmd->add_option("--counts", a->src.counts, "link counts: page_id,counts (.csv, .tsv, .jsonl)");
   cmd->add_option("--titles", a->src.titles, "page titles: id -> title (.pickle, .tsv, .jsonl)");
-  cmd->add_option("--types", a->src.types, "NER classes: id -> class (.pickle, .tsv, .jsonl)");
+  cmd->add_option("--types", a->src.types,
+                  "NER classes: id -> class (.pickle, .tsv, .jsonl), or 'wordnet' to type every entity by its "
+                  "description through WordNet");
+  cmd->add_option("--from", a->from, "'wordnet': build the default KB of WordNet's named-entity instances")
+      ->check(CLI::IsMember({"wordnet"}));
   cmd->add_option("--entities", a->src.entities,
                   "a whole KB in JSON Lines: {\"id\",\"title\",\"description\",\"count\",\"class\",\"aliases\":[...]}");
   cmd->add_option("-o,--output", a->out, "output directory")->required();
@@ -40,7 +45,20 @@ void add_build(CLI::App& kb) {
     opt.overwrite = a->force;
     opt.progress = [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
     auto t0 = std::chrono::steady_clock::now();
-    auto rep = build_knowledge_base(a->src, a->out, opt);
+    KbBuildReport rep;
+    if (a->from == "wordnet" || a->src.types == "wordnet") {
+      auto wn = WordNet::load();
+      NerTyper typer(wn, NerTyper::default_mapping());
+      if (a->from == "wordnet") {
+        rep = build_wordnet_kb(wn, typer, a->out, opt);
+      } else {
+        a->src.types.clear();
+        opt.typer = [&](const Entity& e) { return typer.type_description(e.description); };
+        rep = build_knowledge_base(a->src, a->out, opt);
+      }
+    } else {
+      rep = build_knowledge_base(a->src, a->out, opt);
+    }
     progress.done();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& w : rep.warnings) std::cerr << "warning: " << w << "\n";

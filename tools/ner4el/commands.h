@@ -9,5 +9,7 @@ namespace ner4el::cli {
 void add_tokenize_command(CLI::App& app);
 void add_inputs_command(CLI::App& app);
 void add_kb_command(CLI::App& app);
+void add_type_command(CLI::App& app);
+void add_link_command(CLI::App& app);
 
 }  // namespace ner4el::cli

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   ner4el::cli::add_tokenize_command(app);
   ner4el::cli::add_inputs_command(app);
   ner4el::cli::add_kb_command(app);
+  ner4el::cli::add_type_command(app);
+  ner4el::cli::add_link_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

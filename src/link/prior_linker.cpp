@@ -1,0 +1,35 @@
+#include <algorithm>
+
+#include "ner4el/linker.h"
+
+namespace ner4el {
+
+PriorLinker::PriorLinker(const KnowledgeBase& kb, LinkOptions options)
+    : kb_(kb), candidates_(kb, {.k = options.k}), options_(options) {}
+
+LinkResult PriorLinker::link(const Mention& mention) const {
+  LinkResult r;
+  auto set = candidates_.candidates(mention.mention);
+  r.miss = set.miss;
+  r.candidates = set.ids.size();
+  if (set.ids.empty()) return r;
+  std::optional<int64_t> gold;
+  if (mention.output) gold = kb_.id_of_title(*mention.output);
+  double total = 0;
+  std::vector<Entity> ents;
+  ents.reserve(set.ids.size());
+  for (size_t i = 0; i < set.ids.size(); ++i) {
+    ents.push_back(*kb_.entity(set.ids[i]));
+    total += static_cast<double>(ents.back().count) + 1;
+    if (gold && set.ids[i] == *gold) r.gold_rank = i;
+  }
+  // Candidates arrive sorted by count (ties in alias-table order), so rank order is kept.
+  const size_t n = std::min(ents.size(), static_cast<size_t>(std::max(1, options_.top)));
+  for (size_t i = 0; i < n; ++i) {
+    const Entity& e = ents[i];
+    r.ranked.push_back({set.ids[i], e.title, e.ner_class, (static_cast<double>(e.count) + 1) / total});
+  }
+  return r;
+}
+
+}  // namespace ner4el
