@@ -152,9 +152,9 @@ with torch.no_grad():
     logits = F.linear(mv, lin_w, lin_b)
     # fp16 weights, converted to fp32 as the C++ loader does
     sd16 = {k: v.half().float() for k, v in sd.items()}
-    hm16 = bert(sd16, ids, ids != 0)
+    ev16 = bert(sd16, ent, ent != 0)[:, 0]
 ref = {"mention_ids": ids.tolist(), "mention_positions": mpos, "entity_ids": ent.tolist(),
        "mention_hidden": hm.tolist(), "mention_vectors": mv.tolist(), "entity_vectors": ev.tolist(),
-       "scores": scores.tolist(), "ner_logits": logits.tolist(), "mention_hidden_fp16": hm16.tolist()}
+       "scores": scores.tolist(), "ner_logits": logits.tolist(), "entity_vectors_fp16": ev16.tolist()}
 with open(f"{out}/reference.json", "w") as f:
     json.dump(ref, f)

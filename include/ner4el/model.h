@@ -1,0 +1,120 @@
+// Trained models behind a small facade that does not expose libtorch: the NER4EL bi-encoder
+// (one BERT shared by mentions and entities) and the NER classifier.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ner4el/inputs.h"
+
+namespace ner4el {
+
+/// Hugging Face BERT configuration (config.json). Defaults are bert-base-uncased's.
+struct BertConfig {
+  int vocab_size = 30522;
+  int hidden_size = 768;
+  int num_hidden_layers = 12;
+  int num_attention_heads = 12;
+  int intermediate_size = 3072;
+  int max_position_embeddings = 512;
+  int type_vocab_size = 2;
+  double layer_norm_eps = 1e-12;
+  double initializer_range = 0.02;  ///< std of rows added when the vocabulary is resized
+  std::string hidden_act = "gelu";  ///< only "gelu" (exact erf) is supported
+
+  /// Reads config.json. @throws NotFound, FormatError naming the field.
+  static BertConfig from_file(const std::string& path);
+  /// @throws FormatError naming source and field.
+  static BertConfig from_json_text(const std::string& json, const std::string& source);
+  std::string to_json_text() const;
+};
+
+/// How weights are read.
+struct LoadOptions {
+  bool strict = true;  ///< missing, extra or wrongly shaped tensors are errors (else warnings)
+  /// fp16/bf16 weights are converted to fp32 unless this is set (then kept as stored).
+  bool keep_half_precision = false;
+  std::string vocab;  ///< vocab.txt / tokenizer.json / folder when the weights file has none (.ckpt)
+  int window = 128;   ///< W for models whose files do not record it
+  bool ner_r = true;  ///< NER-R, for models whose files do not record it
+};
+
+/// The NER4EL bi-encoder. Thread-safe for concurrent const calls (inference runs under no-grad).
+class LinkerModel {
+ public:
+  /// Loads any supported format:
+  ///   - a ner4el model folder (from save() or 'ner4el convert'),
+  ///   - a Hugging Face folder: config.json + model.safetensors or pytorch_model.bin (+ vocab.txt),
+  ///   - a NER4EL Lightning checkpoint (.ckpt; needs options.vocab and a config.json beside it or in
+  ///     options.vocab's folder),
+  ///   - a bare .safetensors / .bin / .pt state dict with config.json beside it.
+  /// Nothing in a file is ever executed. @throws NotFound, FormatError (naming key and shapes).
+  static LinkerModel load(const std::string& path, const LoadOptions& options = {});
+  ~LinkerModel();
+  LinkerModel(LinkerModel&&) noexcept;
+  LinkerModel& operator=(LinkerModel&&) noexcept;
+
+  /// Writes the ner4el model folder (config.json, vocab.txt, model.safetensors) atomically.
+  void save(const std::string& dir) const;
+
+  const BertConfig& config() const;
+  const WordPieceTokenizer& tokenizer() const;
+  /// Builds inputs the way this model was trained (window, NER-R).
+  const InputEncoder& input_encoder() const;
+  int dim() const { return config().hidden_size; }
+  /// Warnings from a non-strict load (ignored or missing tensors).
+  const std::vector<std::string>& warnings() const;
+
+  /// Mention vectors: the hidden state at each mention position. Returns n * dim() floats, row-major.
+  std::vector<float> embed_mentions(const std::vector<MentionInput>& inputs, int batch_size = 32) const;
+  /// Entity vectors: the hidden state of [CLS]. Returns n * dim() floats, row-major.
+  std::vector<float> embed_entities(const std::vector<EntityInput>& inputs, int batch_size = 32) const;
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit LinkerModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Cosine similarity as torch.nn.functional.cosine_similarity: x.y / max(|x||y|, eps).
+float cosine(const float* x, const float* y, int dim, float eps = 1e-6f);
+/// SPEC's min-max normalisation of one mention's candidate scores to [0, 1]; NaN when all equal
+/// (the release then skips the mention in training; prediction takes index 0).
+std::vector<float> min_max_normalise(const std::vector<float>& scores);
+
+}  // namespace ner4el
+
+namespace ner4el {
+
+/// The NER classifier of SPEC: BERT, hidden state at the mention position, linear layer to the
+/// classes, softmax. Thread-safe for concurrent const calls.
+class NerClassifier {
+ public:
+  /// Loads ner_classifier.pt (mention_encoder.*, linear.*) or a ner4el classifier folder.
+  /// classes: the class names in classifier order (the KB's class order: first appearance in the
+  /// id-to-class mapping); a ner4el folder records them, so it may be empty then.
+  /// @throws FormatError when the linear layer's size differs from the number of classes.
+  static NerClassifier load(const std::string& path, const std::vector<std::string>& classes,
+                            const LoadOptions& options = {});
+  ~NerClassifier();
+  NerClassifier(NerClassifier&&) noexcept;
+  NerClassifier& operator=(NerClassifier&&) noexcept;
+
+  void save(const std::string& dir) const;
+  const std::vector<std::string>& classes() const;
+  const InputEncoder& input_encoder() const;
+  /// Softmax probabilities, inputs.size() rows of classes().size() floats.
+  std::vector<std::vector<float>> predict(const std::vector<MentionInput>& inputs, int batch_size = 32) const;
+
+  struct Impl;
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit NerClassifier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ner4el

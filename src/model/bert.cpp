@@ -1,0 +1,166 @@
+#include <cmath>
+#include <limits>
+
+#include "ner4el/error.h"
+#include "ner4el/torch/bert.h"
+
+namespace ner4el {
+
+namespace {
+// A plain module used as a name-space node, so parameter paths equal Hugging Face keys
+// ("attention.self.query.weight") while the layer keeps direct handles to its sub-modules.
+std::shared_ptr<torch::nn::Module> node(torch::nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+std::string shape_str(const torch::Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+}  // namespace
+
+BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig& c) {
+  word_embeddings = register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  position_embeddings = register_module("position_embeddings", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
+  token_type_embeddings = register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
+  LayerNorm = register_module("LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)));
+}
+
+torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
+  const int64_t T = input_ids.size(1);
+  if (T > position_embeddings->weight.size(0))
+    throw InvalidArgument("input of " + std::to_string(T) + " tokens is longer than the model's " +
+                          std::to_string(position_embeddings->weight.size(0)) + " positions");
+  auto x = word_embeddings->forward(input_ids);
+  x = x + position_embeddings->weight.narrow(0, 0, T).unsqueeze(0);
+  x = x + token_type_embeddings->weight[0];  // token type 0 everywhere, as the release
+  return LayerNorm->forward(x);
+}
+
+BertLayerImpl::BertLayerImpl(const BertConfig& c)
+    : heads(c.num_attention_heads), head_dim(c.hidden_size / c.num_attention_heads) {
+  if (c.hidden_size % c.num_attention_heads != 0)
+    throw FormatError("config: hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " +
+                      std::to_string(c.num_attention_heads));
+  const int H = c.hidden_size;
+  auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({H}).eps(c.layer_norm_eps)); };
+  auto attention = node(*this, "attention");
+  auto self = node(*attention, "self");
+  query = self->register_module("query", torch::nn::Linear(H, H));
+  key = self->register_module("key", torch::nn::Linear(H, H));
+  value = self->register_module("value", torch::nn::Linear(H, H));
+  auto att_out = node(*attention, "output");
+  attention_dense = att_out->register_module("dense", torch::nn::Linear(H, H));
+  attention_norm = att_out->register_module("LayerNorm", ln());
+  intermediate = node(*this, "intermediate")->register_module("dense", torch::nn::Linear(H, c.intermediate_size));
+  auto out = node(*this, "output");
+  output_dense = out->register_module("dense", torch::nn::Linear(c.intermediate_size, H));
+  output_norm = out->register_module("LayerNorm", ln());
+  dropout = register_module("dropout", torch::nn::Dropout(0.1));
+}
+
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask_bias) {
+  const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
+  auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
+  auto q = split(query->forward(x)), k = split(key->forward(x)), v = split(value->forward(x));
+  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim)) + mask_bias;
+  auto ctx = torch::matmul(torch::softmax(scores, -1), v).transpose(1, 2).reshape({B, T, H});
+  auto h = attention_norm->forward(dropout->forward(attention_dense->forward(ctx)) + x);
+  auto i = torch::gelu(intermediate->forward(h));  // exact (erf) GELU, as BERT
+  return output_norm->forward(dropout->forward(output_dense->forward(i)) + h);
+}
+
+BertEncoderImpl::BertEncoderImpl(const BertConfig& c) : config(c) {
+  if (c.hidden_act != "gelu")
+    throw FormatError("config: hidden_act \"" + c.hidden_act + "\" is not supported (only \"gelu\", BERT's)");
+  embeddings = register_module("embeddings", BertEmbeddings(c));
+  layers = node(*this, "encoder")->register_module("layer", torch::nn::ModuleList());
+  for (int i = 0; i < c.num_hidden_layers; ++i) layers->push_back(BertLayer(c));
+  pooler = node(*this, "pooler")->register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+}
+
+torch::Tensor BertEncoderImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {
+  auto x = embeddings->forward(input_ids);
+  // Additive mask: 0 where attended, the most negative float elsewhere (as Hugging Face).
+  auto mask_bias = (1.0 - attention_mask.to(x.dtype()).unsqueeze(1).unsqueeze(2)) *
+                   std::numeric_limits<float>::lowest();
+  for (const auto& layer : *layers) x = layer->as<BertLayer>()->forward(x, mask_bias);
+  return x;
+}
+
+void BertEncoderImpl::resize_token_embeddings(int64_t n) {
+  torch::NoGradGuard no_grad;
+  auto old = embeddings->word_embeddings->weight;
+  if (old.size(0) == n) return;
+  auto fresh = torch::empty({n, old.size(1)}, old.options());
+  fresh.normal_(0, config.initializer_range);
+  int64_t keep = std::min(n, old.size(0));
+  fresh.narrow(0, 0, keep).copy_(old.narrow(0, 0, keep));
+  embeddings->word_embeddings->weight.set_data(fresh);
+  config.vocab_size = static_cast<int>(n);
+}
+
+void BertEncoderImpl::load(const StateDict& weights, const std::string& prefix, bool strict,
+                           std::vector<std::string>& warnings, const std::string& source) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::string> problems;
+  // Hugging Face keys under the prefix; TF-era LayerNorm names mapped to the current ones.
+  StateDict mine;
+  for (const auto& [k, v] : weights) {
+    if (k.rfind(prefix, 0) != 0) continue;
+    std::string name = k.substr(prefix.size());
+    if (name.size() > 6 && name.compare(name.size() - 6, 6, ".gamma") == 0) name = name.substr(0, name.size() - 6) + ".weight";
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".beta") == 0) name = name.substr(0, name.size() - 5) + ".bias";
+    mine[name] = v;
+  }
+  if (mine.empty())
+    throw FormatError(source + ": no tensor named '" + prefix + "*' (is this a BERT checkpoint of the expected kind?)");
+  // The release resized the vocabulary for [E] and [\E]: a smaller pre-trained matrix grows.
+  auto we = mine.find("embeddings.word_embeddings.weight");
+  if (we != mine.end() && we->second.dim() == 2 && we->second.size(0) != config.vocab_size) {
+    resize_token_embeddings(we->second.size(0));
+  }
+  auto params = named_parameters(true);
+  for (auto& p : params) {
+    auto it = mine.find(p.key());
+    if (it == mine.end()) {
+      problems.push_back("missing tensor '" + prefix + p.key() + "' (expected shape " + shape_str(p.value()) + ")");
+      continue;
+    }
+    if (it->second.sizes() != p.value().sizes()) {
+      problems.push_back("tensor '" + prefix + p.key() + "' has shape " + shape_str(it->second) + ", the model expects " +
+                         shape_str(p.value()));
+      mine.erase(it);
+      continue;
+    }
+    p.value().copy_(it->second.to(p.value().dtype()));
+    mine.erase(it);
+  }
+  for (const auto& [k, v] : mine) {
+    if (k == "embeddings.position_ids") continue;  // a buffer some versions save; recomputed here
+    problems.push_back("unexpected tensor '" + prefix + k + "' " + shape_str(v));
+  }
+  if (problems.empty()) return;
+  std::string msg;
+  for (const auto& p : problems) msg += "\n  " + p;
+  if (strict)
+    throw FormatError(source + ": the weights do not fit a BERT of this configuration (" +
+                      std::to_string(problems.size()) + " problem(s); --strict=false loads anyway):" + msg);
+  for (const auto& p : problems) warnings.push_back(source + ": " + p);
+}
+
+torch::Tensor mention_vectors(const torch::Tensor& hidden, const torch::Tensor& positions) {
+  auto idx = positions.to(torch::kLong).view({-1, 1, 1}).expand({hidden.size(0), 1, hidden.size(2)});
+  return hidden.gather(1, idx).squeeze(1);
+}
+
+torch::Tensor entity_vectors(const torch::Tensor& hidden) { return hidden.select(1, 0); }
+
+torch::Tensor normalised_scores(const torch::Tensor& mv, const torch::Tensor& ev) {
+  auto s = torch::nn::functional::cosine_similarity(mv.unsqueeze(1).expand_as(ev), ev,
+                                                    torch::nn::functional::CosineSimilarityFuncOptions().dim(-1).eps(1e-6));
+  auto mn = std::get<0>(s.min(1, true)), mx = std::get<0>(s.max(1, true));
+  return (s - mn) / (mx - mn);
+}
+
+}  // namespace ner4el

@@ -1,0 +1,431 @@
+#include "ner4el/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ner4el/error.h"
+#include "ner4el/torch/bert.h"
+
+namespace ner4el {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// BertConfig
+
+BertConfig BertConfig::from_json_text(const std::string& text, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(source + ": not valid JSON: " + e.what());
+  }
+  if (j.contains("bert")) j = j["bert"];  // ner4el model folders nest it
+  BertConfig c;
+  auto get_int = [&](const char* f, int& dst, bool required) {
+    if (!j.contains(f)) {
+      if (required) throw FormatError(location(source, 0, f) + ": missing (expected an integer)");
+      return;
+    }
+    if (!j[f].is_number_integer() || j[f].get<int64_t>() <= 0)
+      throw FormatError(location(source, 0, f) + ": expected a positive integer, found " + j[f].dump());
+    dst = j[f].get<int>();
+  };
+  get_int("vocab_size", c.vocab_size, true);
+  get_int("hidden_size", c.hidden_size, true);
+  get_int("num_hidden_layers", c.num_hidden_layers, true);
+  get_int("num_attention_heads", c.num_attention_heads, true);
+  get_int("intermediate_size", c.intermediate_size, true);
+  get_int("max_position_embeddings", c.max_position_embeddings, false);
+  get_int("type_vocab_size", c.type_vocab_size, false);
+  if (j.contains("layer_norm_eps")) c.layer_norm_eps = j["layer_norm_eps"].get<double>();
+  if (j.contains("initializer_range")) c.initializer_range = j["initializer_range"].get<double>();
+  if (j.contains("hidden_act")) {
+    if (!j["hidden_act"].is_string()) throw FormatError(location(source, 0, "hidden_act") + ": expected a string");
+    c.hidden_act = j["hidden_act"].get<std::string>();
+  }
+  if (c.hidden_act != "gelu")
+    throw FormatError(location(source, 0, "hidden_act") + ": \"" + c.hidden_act + "\" is not supported (only \"gelu\")");
+  if (c.hidden_size % c.num_attention_heads)
+    throw FormatError(location(source, 0, "num_attention_heads") + ": does not divide hidden_size " + std::to_string(c.hidden_size));
+  return c;
+}
+
+BertConfig BertConfig::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw NotFound("cannot open model configuration " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return from_json_text(ss.str(), path);
+}
+
+std::string BertConfig::to_json_text() const {
+  return nlohmann::json{{"model_type", "bert"},
+                        {"vocab_size", vocab_size},
+                        {"hidden_size", hidden_size},
+                        {"num_hidden_layers", num_hidden_layers},
+                        {"num_attention_heads", num_attention_heads},
+                        {"intermediate_size", intermediate_size},
+                        {"max_position_embeddings", max_position_embeddings},
+                        {"type_vocab_size", type_vocab_size},
+                        {"layer_norm_eps", layer_norm_eps},
+                        {"initializer_range", initializer_range},
+                        {"hidden_act", hidden_act}}
+      .dump(2);
+}
+
+float cosine(const float* x, const float* y, int dim, float eps) {
+  double xy = 0, xx = 0, yy = 0;
+  for (int i = 0; i < dim; ++i) {
+    xy += static_cast<double>(x[i]) * y[i];
+    xx += static_cast<double>(x[i]) * x[i];
+    yy += static_cast<double>(y[i]) * y[i];
+  }
+  return static_cast<float>(xy / std::sqrt(std::max(xx * yy, static_cast<double>(eps) * eps)));
+}
+
+std::vector<float> min_max_normalise(const std::vector<float>& s) {
+  if (s.empty()) return {};
+  auto [mn, mx] = std::minmax_element(s.begin(), s.end());
+  std::vector<float> out(s.size());
+  const float lo = *mn, range = *mx - *mn;
+  for (size_t i = 0; i < s.size(); ++i) out[i] = (s[i] - lo) / range;  // 0/0 = NaN when all equal, as the release
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locating the files of a model
+
+namespace {
+
+constexpr int kModelFormatVersion = 1;
+
+struct ModelFiles {
+  std::string config, weights, vocab;
+  bool ner4el = false;  // our own folder format
+  nlohmann::json meta;  // our config.json (ner4el format only)
+};
+
+ModelFiles locate(const std::string& path, const LoadOptions& opt) {
+  ModelFiles f;
+  fs::path p(path);
+  if (!fs::exists(p)) throw NotFound(path + ": no such model file or folder");
+  fs::path dir = fs::is_directory(p) ? p : p.parent_path();
+  if (fs::is_directory(p)) {
+    for (const char* w : {"model.safetensors", "pytorch_model.bin"})
+      if (fs::exists(p / w)) {
+        f.weights = (p / w).string();
+        break;
+      }
+    if (f.weights.empty())
+      throw NotFound(path + ": no model.safetensors or pytorch_model.bin in this folder (expected a Hugging Face or ner4el model folder)");
+  } else {
+    f.weights = p.string();
+  }
+  for (const fs::path& c : {dir / "config.json", opt.vocab.empty() ? fs::path() : fs::path(opt.vocab) / "config.json"})
+    if (!c.empty() && fs::is_regular_file(c)) {
+      f.config = c.string();
+      break;
+    }
+  if (f.config.empty())
+    throw NotFound(path + ": no config.json beside the weights; put the encoder's Hugging Face config.json there, or pass "
+                   "--vocab with the Hugging Face folder (config.json + vocab.txt) the model was trained from");
+  std::ifstream in(f.config);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    auto j = nlohmann::json::parse(ss.str());
+    if (j.value("format", "") == "ner4el-model") {
+      f.ner4el = true;
+      f.meta = j;
+      int v = j.value("format_version", 0);
+      if (v > kModelFormatVersion)
+        throw FormatError(f.config + ": ner4el model format version " + std::to_string(v) +
+                          ", this build reads up to version " + std::to_string(kModelFormatVersion) + "; upgrade ner4el");
+    }
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(f.config + ": not valid JSON: " + e.what());
+  }
+  f.vocab = !opt.vocab.empty() ? opt.vocab : dir.string();
+  return f;
+}
+
+bool has_prefix(const StateDict& sd, const std::string& prefix) {
+  return std::any_of(sd.begin(), sd.end(), [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+}
+
+std::vector<float> to_vector(const torch::Tensor& t) {
+  auto c = t.contiguous().to(torch::kFloat32);
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+/// Pads a batch of id sequences (possibly of different lengths) into [B, T] ids and mask tensors.
+template <typename Input>
+std::pair<torch::Tensor, torch::Tensor> batch_tensors(const std::vector<Input>& inputs, size_t begin, size_t end) {
+  size_t T = 0;
+  for (size_t i = begin; i < end; ++i) T = std::max(T, inputs[i].ids.size());
+  auto ids = torch::zeros({static_cast<int64_t>(end - begin), static_cast<int64_t>(T)}, torch::kLong);
+  auto mask = torch::zeros_like(ids);
+  auto ia = ids.accessor<int64_t, 2>();
+  auto ma = mask.accessor<int64_t, 2>();
+  for (size_t i = begin; i < end; ++i)
+    for (size_t t = 0; t < inputs[i].ids.size(); ++t) {
+      ia[i - begin][t] = inputs[i].ids[t];
+      ma[i - begin][t] = inputs[i].attention_mask[t];
+    }
+  return {ids, mask};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// LinkerModel
+
+struct LinkerModel::Impl {
+  BertConfig config;
+  std::unique_ptr<WordPieceTokenizer> tokenizer;
+  std::unique_ptr<InputEncoder> inputs;
+  BertEncoder mention{nullptr}, entity{nullptr};  // the same module when shared (the default)
+  std::vector<std::string> warnings;
+  int window = 128;
+  bool ner_r = true;
+
+  void finish(const LoadOptions& opt) {
+    tokenizer = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_path(vocab_path));
+    // The release resized the embeddings for [E] and [\E]; a pre-trained encoder grows here the same way.
+    torch::manual_seed(2);
+    for (auto* e : {&mention, &entity})
+      if ((*e)->config.vocab_size < tokenizer->size()) (*e)->resize_token_embeddings(tokenizer->size());
+    config = mention->config;
+    InputOptions io;
+    io.window = window;
+    io.ner_r = ner_r;
+    inputs = std::make_unique<InputEncoder>(*tokenizer, io);
+    mention->eval();
+    entity->eval();
+    (void)opt;
+  }
+  std::string vocab_path;
+};
+
+LinkerModel::LinkerModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LinkerModel::~LinkerModel() = default;
+LinkerModel::LinkerModel(LinkerModel&&) noexcept = default;
+LinkerModel& LinkerModel::operator=(LinkerModel&&) noexcept = default;
+
+LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
+  auto files = locate(path, opt);
+  auto impl = std::make_unique<Impl>();
+  impl->vocab_path = files.vocab;
+  impl->window = files.ner4el ? files.meta.value("window", opt.window) : opt.window;
+  impl->ner_r = files.ner4el ? files.meta.value("ner_r", opt.ner_r) : opt.ner_r;
+  if (files.ner4el && files.meta.value("kind", "") != "linker")
+    throw FormatError(files.config + ": this ner4el model is a '" + files.meta.value("kind", "?") + "', not a linker");
+  BertConfig cfg = BertConfig::from_file(files.config);
+  StateDict sd = read_state_dict(files.weights, opt.keep_half_precision);
+  auto make = [&](const std::string& prefix) {
+    BertEncoder enc(cfg);
+    enc->load(sd, prefix, opt.strict, impl->warnings, files.weights);
+    return enc;
+  };
+  if (files.ner4el) {
+    impl->mention = make("encoder.");
+    impl->entity = has_prefix(sd, "entity_encoder.") ? make("entity_encoder.") : impl->mention;
+  } else if (has_prefix(sd, "bert_model.") || has_prefix(sd, "mention_encoder.")) {
+    // NER4EL checkpoint: bert_model, mention_encoder and entity_encoder name one shared encoder,
+    // unless it was trained with separate encoders (then mention_ and entity_encoder differ).
+    const std::string key = "embeddings.word_embeddings.weight";
+    bool separate = sd.count("mention_encoder." + key) && sd.count("entity_encoder." + key) &&
+                    !torch::equal(sd["mention_encoder." + key], sd["entity_encoder." + key]);
+    if (separate) {
+      impl->mention = make("mention_encoder.");
+      impl->entity = make("entity_encoder.");
+    } else {
+      const std::string prefix = has_prefix(sd, "bert_model.") ? "bert_model." : "mention_encoder.";
+      impl->mention = make(prefix);
+      impl->entity = impl->mention;
+      for (const auto& [k, v] : sd) {  // the aliases of the shared encoder are expected, not extras
+        if (k.rfind(prefix, 0) == 0 || k.rfind("mention_encoder.", 0) == 0 || k.rfind("entity_encoder.", 0) == 0) continue;
+        impl->warnings.push_back(files.weights + ": ignored tensor '" + k + "'");
+      }
+    }
+  } else {
+    const std::string prefix = has_prefix(sd, "bert.") ? "bert." : "";
+    if (!prefix.empty()) {  // pre-training heads (cls.*) of a BertForPreTraining file are not used
+      for (auto it = sd.begin(); it != sd.end();) {
+        if (it->first.rfind("bert.", 0) != 0) {
+          impl->warnings.push_back(files.weights + ": ignored tensor '" + it->first + "'");
+          it = sd.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    impl->mention = make(prefix);
+    impl->entity = impl->mention;
+  }
+  impl->finish(opt);
+  return LinkerModel(std::move(impl));
+}
+
+void LinkerModel::save(const std::string& dir) const {
+  fs::path out(dir), tmp = dir + ".tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  StateDict sd;
+  for (const auto& p : impl_->mention->named_parameters()) sd["encoder." + p.key()] = p.value();
+  if (impl_->entity.get() != impl_->mention.get())
+    for (const auto& p : impl_->entity->named_parameters()) sd["entity_encoder." + p.key()] = p.value();
+  write_safetensors((tmp / "model.safetensors").string(), sd, {{"format", "pt"}, {"producer", "ner4el"}});
+  nlohmann::json meta{{"format", "ner4el-model"}, {"format_version", kModelFormatVersion}, {"kind", "linker"},
+                      {"window", impl_->window}, {"ner_r", impl_->ner_r},
+                      {"bert", nlohmann::json::parse(impl_->config.to_json_text())}};
+  std::ofstream(tmp / "config.json") << meta.dump(2) << "\n";
+  std::ofstream vocab(tmp / "vocab.txt");
+  for (int i = 0; i < impl_->tokenizer->size(); ++i) vocab << impl_->tokenizer->id_to_token(i) << "\n";
+  vocab.close();
+  if (fs::exists(out)) fs::remove_all(out);
+  fs::rename(tmp, out);
+}
+
+const BertConfig& LinkerModel::config() const { return impl_->config; }
+const WordPieceTokenizer& LinkerModel::tokenizer() const { return *impl_->tokenizer; }
+const InputEncoder& LinkerModel::input_encoder() const { return *impl_->inputs; }
+const std::vector<std::string>& LinkerModel::warnings() const { return impl_->warnings; }
+
+std::vector<float> LinkerModel::embed_mentions(const std::vector<MentionInput>& inputs, int batch_size) const {
+  c10::InferenceMode guard;
+  std::vector<float> out;
+  out.reserve(inputs.size() * dim());
+  for (size_t b = 0; b < inputs.size(); b += batch_size) {
+    size_t e = std::min(inputs.size(), b + static_cast<size_t>(batch_size));
+    auto [ids, mask] = batch_tensors(inputs, b, e);
+    auto pos = torch::empty({static_cast<int64_t>(e - b)}, torch::kLong);
+    for (size_t i = b; i < e; ++i) pos[i - b] = inputs[i].mention_position;
+    auto v = to_vector(mention_vectors(impl_->mention->forward(ids, mask), pos));
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+std::vector<float> LinkerModel::embed_entities(const std::vector<EntityInput>& inputs, int batch_size) const {
+  c10::InferenceMode guard;
+  std::vector<float> out;
+  out.reserve(inputs.size() * dim());
+  for (size_t b = 0; b < inputs.size(); b += batch_size) {
+    size_t e = std::min(inputs.size(), b + static_cast<size_t>(batch_size));
+    auto [ids, mask] = batch_tensors(inputs, b, e);
+    auto v = to_vector(entity_vectors(impl_->entity->forward(ids, mask)));
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// NerClassifier
+
+struct NerClassifier::Impl {
+  BertEncoder encoder{nullptr};
+  torch::nn::Linear linear{nullptr};
+  std::vector<std::string> classes;
+  std::unique_ptr<WordPieceTokenizer> tokenizer;
+  std::unique_ptr<InputEncoder> inputs;
+  BertConfig config;
+  int window = 128;
+};
+
+NerClassifier::NerClassifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NerClassifier::~NerClassifier() = default;
+NerClassifier::NerClassifier(NerClassifier&&) noexcept = default;
+NerClassifier& NerClassifier::operator=(NerClassifier&&) noexcept = default;
+
+NerClassifier NerClassifier::load(const std::string& path, const std::vector<std::string>& classes, const LoadOptions& opt) {
+  auto files = locate(path, opt);
+  auto impl = std::make_unique<Impl>();
+  impl->classes = classes;
+  impl->window = opt.window;
+  if (files.ner4el) {
+    if (files.meta.value("kind", "") != "ner_classifier")
+      throw FormatError(files.config + ": this ner4el model is a '" + files.meta.value("kind", "?") + "', not a ner_classifier");
+    impl->classes = files.meta.value("classes", std::vector<std::string>{});
+    impl->window = files.meta.value("window", opt.window);
+  }
+  BertConfig cfg = BertConfig::from_file(files.config);
+  StateDict sd = read_state_dict(files.weights, opt.keep_half_precision);
+  std::vector<std::string> warnings;
+  impl->encoder = BertEncoder(cfg);
+  const std::string prefix = files.ner4el ? "encoder." : "mention_encoder.";
+  StateDict enc;
+  for (const auto& [k, v] : sd)
+    if (k.rfind("linear.", 0) != 0) enc[k] = v;
+  impl->encoder->load(enc, prefix, opt.strict, warnings, files.weights);
+  if (!sd.count("linear.weight") || !sd.count("linear.bias"))
+    throw FormatError(files.weights + ": missing tensor 'linear.weight' or 'linear.bias' (is this ner_classifier.pt?)");
+  auto w = sd["linear.weight"], b = sd["linear.bias"];
+  if (w.dim() != 2 || w.size(1) != cfg.hidden_size || b.dim() != 1 || b.size(0) != w.size(0))
+    throw FormatError(files.weights + ": tensor 'linear.weight' has shape " + std::to_string(w.size(0)) + "x" +
+                      std::to_string(w.dim() == 2 ? w.size(1) : 0) + ", expected (classes)x" + std::to_string(cfg.hidden_size));
+  if (impl->classes.size() != static_cast<size_t>(w.size(0)))
+    throw FormatError(files.weights + ": the classifier has " + std::to_string(w.size(0)) + " outputs but " +
+                      std::to_string(impl->classes.size()) +
+                      " classes were given; pass the class order of the KB the classifier was trained with");
+  impl->linear = torch::nn::Linear(cfg.hidden_size, w.size(0));
+  {
+    torch::NoGradGuard ng;
+    impl->linear->weight.copy_(w);
+    impl->linear->bias.copy_(b);
+  }
+  impl->tokenizer = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_path(files.vocab));
+  torch::manual_seed(2);
+  if (impl->encoder->config.vocab_size < impl->tokenizer->size()) impl->encoder->resize_token_embeddings(impl->tokenizer->size());
+  impl->config = impl->encoder->config;
+  InputOptions io;
+  io.window = impl->window;
+  impl->inputs = std::make_unique<InputEncoder>(*impl->tokenizer, io);
+  impl->encoder->eval();
+  return NerClassifier(std::move(impl));
+}
+
+void NerClassifier::save(const std::string& dir) const {
+  fs::path out(dir), tmp = dir + ".tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  StateDict sd;
+  for (const auto& p : impl_->encoder->named_parameters()) sd["encoder." + p.key()] = p.value();
+  sd["linear.weight"] = impl_->linear->weight;
+  sd["linear.bias"] = impl_->linear->bias;
+  write_safetensors((tmp / "model.safetensors").string(), sd, {{"format", "pt"}, {"producer", "ner4el"}});
+  nlohmann::json meta{{"format", "ner4el-model"}, {"format_version", kModelFormatVersion}, {"kind", "ner_classifier"},
+                      {"window", impl_->window}, {"classes", impl_->classes},
+                      {"bert", nlohmann::json::parse(impl_->config.to_json_text())}};
+  std::ofstream(tmp / "config.json") << meta.dump(2) << "\n";
+  std::ofstream vocab(tmp / "vocab.txt");
+  for (int i = 0; i < impl_->tokenizer->size(); ++i) vocab << impl_->tokenizer->id_to_token(i) << "\n";
+  vocab.close();
+  if (fs::exists(out)) fs::remove_all(out);
+  fs::rename(tmp, out);
+}
+
+const std::vector<std::string>& NerClassifier::classes() const { return impl_->classes; }
+const InputEncoder& NerClassifier::input_encoder() const { return *impl_->inputs; }
+
+std::vector<std::vector<float>> NerClassifier::predict(const std::vector<MentionInput>& inputs, int batch_size) const {
+  c10::InferenceMode guard;
+  std::vector<std::vector<float>> out;
+  for (size_t b = 0; b < inputs.size(); b += batch_size) {
+    size_t e = std::min(inputs.size(), b + static_cast<size_t>(batch_size));
+    auto [ids, mask] = batch_tensors(inputs, b, e);
+    auto pos = torch::empty({static_cast<int64_t>(e - b)}, torch::kLong);
+    for (size_t i = b; i < e; ++i) pos[i - b] = inputs[i].mention_position;
+    auto probs = torch::softmax(impl_->linear->forward(mention_vectors(impl_->encoder->forward(ids, mask), pos)), -1);
+    for (int64_t i = 0; i < probs.size(0); ++i) out.push_back(to_vector(probs[i]));
+  }
+  return out;
+}
+
+}  // namespace ner4el

@@ -1,0 +1,199 @@
+// The encoder and the weight loaders against the independent Python reference of
+// tests/data/make_bert_fixture.py (plain torch.nn.functional).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "ner4el/error.h"
+#include "ner4el/model.h"
+#include "ner4el/torch/bert.h"
+#include "test_util.h"
+
+namespace ner4el {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kFix = NER4EL_BERT_FIXTURE;
+
+nlohmann::json reference() { return nlohmann::json::parse(test::read_file(kFix + "/reference.json")); }
+
+std::vector<MentionInput> mention_inputs(const nlohmann::json& ref) {
+  std::vector<MentionInput> out;
+  for (size_t i = 0; i < ref["mention_ids"].size(); ++i) {
+    MentionInput m;
+    m.ids = ref["mention_ids"][i].get<std::vector<int>>();
+    for (int id : m.ids) m.attention_mask.push_back(id != 0);
+    m.mention_position = ref["mention_positions"][i];
+    out.push_back(m);
+  }
+  return out;
+}
+
+std::vector<EntityInput> entity_inputs(const nlohmann::json& ref) {
+  std::vector<EntityInput> out;
+  for (const auto& row : ref["entity_ids"]) {
+    EntityInput e;
+    e.ids = row.get<std::vector<int>>();
+    for (int id : e.ids) e.attention_mask.push_back(id != 0);
+    out.push_back(e);
+  }
+  return out;
+}
+
+void expect_close(const std::vector<float>& got, const nlohmann::json& want, double tol) {
+  std::vector<float> flat;
+  for (const auto& row : want)
+    for (const auto& x : row) flat.push_back(x.get<float>());
+  ASSERT_EQ(got.size(), flat.size());
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(static_cast<double>(got[i]) - flat[i]));
+  EXPECT_LT(worst, tol);
+}
+
+LoadOptions with_vocab() {
+  LoadOptions o;
+  o.vocab = kFix + "/hf";
+  return o;
+}
+
+TEST(Encoder, LightningCheckpointMatchesPyTorch) {
+  auto ref = reference();
+  auto m = LinkerModel::load(kFix + "/ner4el.ckpt", with_vocab());
+  EXPECT_EQ(m.config().vocab_size, 42);
+  EXPECT_EQ(m.tokenizer().token_to_id("[E]"), 40);
+  expect_close(m.embed_mentions(mention_inputs(ref)), ref["mention_vectors"], 1e-5);
+  auto ev = m.embed_entities(entity_inputs(ref), 2);  // a batch size that splits the inputs
+  expect_close(ev, ref["entity_vectors"], 1e-5);
+  auto mv = m.embed_mentions(mention_inputs(ref));
+  const int d = m.dim();
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      EXPECT_NEAR(cosine(&mv[i * d], &ev[j * d], d), ref["scores"][i][j].get<double>(), 1e-5);
+}
+
+TEST(Encoder, HuggingFaceFoldersMatchPyTorch) {
+  auto ref = reference();
+  for (const char* dir : {"/hf", "/hf_st"}) {
+    auto m = LinkerModel::load(kFix + dir);
+    // The pre-trained 40-row vocabulary grows by the two markers, as the release's resize did.
+    EXPECT_EQ(m.config().vocab_size, 42) << dir;
+    expect_close(m.embed_entities(entity_inputs(ref)), ref["entity_vectors"], 1e-5);
+  }
+  // The pre-training head of a BertForPreTraining file is reported, not loaded.
+  auto m = LinkerModel::load(kFix + "/hf");
+  ASSERT_EQ(m.warnings().size(), 1u);
+  EXPECT_NE(m.warnings()[0].find("cls.predictions.bias"), std::string::npos);
+}
+
+TEST(Encoder, HalfPrecisionWeightsAreConverted) {
+  auto ref = reference();
+  auto m = LinkerModel::load(kFix + "/hf_fp16");
+  expect_close(m.embed_entities(entity_inputs(ref)), ref["entity_vectors_fp16"], 1e-5);
+  auto sd = read_state_dict(kFix + "/hf_fp16/pytorch_model.bin", true);
+  EXPECT_EQ(sd.at("bert.pooler.dense.weight").scalar_type(), torch::kFloat16);
+}
+
+TEST(Encoder, NerClassifierMatchesPyTorch) {
+  auto ref = reference();
+  std::vector<std::string> classes{"PER", "LOC", "ORG", "ANIM", "BIO", "CEL", "DIS", "EVE", "FOOD",
+                                   "INST", "MEDIA", "MON", "NUM", "PHYS", "PLANT", "SUPER", "TIME", "VEHI"};
+  auto c = NerClassifier::load(kFix + "/ner_classifier.pt", classes, with_vocab());
+  auto probs = c.predict(mention_inputs(ref));
+  ASSERT_EQ(probs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    auto logits = torch::tensor(ref["ner_logits"][i].get<std::vector<float>>());
+    auto want = torch::softmax(logits, 0);
+    for (size_t k = 0; k < classes.size(); ++k) EXPECT_NEAR(probs[i][k], want[k].item<float>(), 1e-5);
+  }
+  classes.pop_back();
+  EXPECT_THROW(NerClassifier::load(kFix + "/ner_classifier.pt", classes, with_vocab()), FormatError);
+}
+
+TEST(Encoder, OwnFormatRoundTrip) {
+  auto ref = reference();
+  test::TempDir dir;
+  auto m = LinkerModel::load(kFix + "/ner4el.ckpt", with_vocab());
+  m.save(dir.file("model"));
+  auto again = LinkerModel::load(dir.file("model"));
+  expect_close(again.embed_mentions(mention_inputs(ref)), ref["mention_vectors"], 1e-5);
+  EXPECT_EQ(again.tokenizer().size(), 42);
+  // A newer format version is refused with an upgrade hint.
+  auto cfg = nlohmann::json::parse(test::read_file(dir.file("model/config.json")));
+  cfg["format_version"] = 99;
+  test::write_file(dir.file("model/config.json"), cfg.dump());
+  try {
+    LinkerModel::load(dir.file("model"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Encoder, WrongShapesAndMissingTensorsNameTheKey) {
+  test::TempDir dir;
+  fs::copy(kFix + "/hf", dir.file("hf"));
+  auto cfg = nlohmann::json::parse(test::read_file(dir.file("hf/config.json")));
+  cfg["intermediate_size"] = 48;
+  test::write_file(dir.file("hf/config.json"), cfg.dump());
+  try {
+    LinkerModel::load(dir.file("hf"));
+    FAIL();
+  } catch (const FormatError& e) {
+    std::string w = e.what();
+    EXPECT_NE(w.find("'bert.encoder.layer.0.intermediate.dense.weight' has shape [64, 32], the model expects [48, 32]"),
+              std::string::npos) << w;
+  }
+  LoadOptions lenient;
+  lenient.strict = false;
+  auto m = LinkerModel::load(dir.file("hf"), lenient);
+  EXPECT_GE(m.warnings().size(), 4u);  // 2 layers x (intermediate, output) weights
+  // A missing tensor.
+  auto sd = read_state_dict(kFix + "/hf_st/model.safetensors");
+  sd.erase("pooler.dense.bias");
+  write_safetensors(dir.file("hf/model.safetensors"), sd);
+  test::write_file(dir.file("hf/config.json"), test::read_file(kFix + "/hf/config.json"));
+  fs::remove(dir.file("hf/pytorch_model.bin"));
+  try {
+    LinkerModel::load(dir.file("hf"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing tensor 'pooler.dense.bias' (expected shape [32])"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Encoder, CorruptFilesGiveErrors) {
+  test::TempDir dir;
+  std::string bin = test::read_file(kFix + "/hf/pytorch_model.bin");
+  test::write_file(dir.file("cut.bin"), bin.substr(0, bin.size() / 2));
+  EXPECT_THROW(read_state_dict(dir.file("cut.bin")), FormatError);
+  test::write_file(dir.file("junk.bin"), "PK\x03\x04 not really a zip");
+  EXPECT_THROW(read_state_dict(dir.file("junk.bin")), FormatError);
+  std::string st = test::read_file(kFix + "/hf_st/model.safetensors");
+  test::write_file(dir.file("cut.safetensors"), st.substr(0, st.size() - 100));
+  try {
+    read_state_dict(dir.file("cut.safetensors"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("data_offsets out of the file"), std::string::npos) << e.what();
+  }
+  test::write_file(dir.file("legacy.pt"), "\x80\x02\x8a\x0a");
+  EXPECT_THROW(read_state_dict(dir.file("legacy.pt")), FormatError);
+  EXPECT_THROW(read_state_dict(dir.file("absent.bin")), NotFound);
+}
+
+TEST(Encoder, MinMaxNormalisationFollowsSpec) {
+  auto n = min_max_normalise({0.2f, 0.6f, 0.4f});
+  EXPECT_FLOAT_EQ(n[0], 0.f);
+  EXPECT_FLOAT_EQ(n[1], 1.f);
+  EXPECT_FLOAT_EQ(n[2], 0.5f);
+  EXPECT_TRUE(std::isnan(min_max_normalise({0.3f})[0]));  // one candidate: NaN, skipped in training
+  auto mv = torch::tensor({{1.f, 0.f}}), ev = torch::tensor({{{1.f, 0.f}, {0.f, 1.f}, {1.f, 1.f}}});
+  auto s = normalised_scores(mv, ev);
+  EXPECT_NEAR(s[0][0].item<float>(), 1.f, 1e-6);
+  EXPECT_NEAR(s[0][1].item<float>(), 0.f, 1e-6);
+  EXPECT_NEAR(s[0][2].item<float>(), std::sqrt(0.5f), 1e-6);
+}
+
+}  // namespace
+}  // namespace ner4el
