@@ -9,6 +9,7 @@
 #include "ner4el/candidates.h"
 #include "ner4el/dataset.h"
 #include "ner4el/kb.h"
+#include "ner4el/model.h"
 
 namespace ner4el {
 
@@ -21,7 +22,10 @@ struct ScoredEntity {
   int64_t id = 0;
   std::string title;
   std::string ner_class;
-  double score = 0;  ///< count prior: count / sum of the candidates' counts (add-one smoothed)
+  /// Count prior: (count+1) / sum over candidates. Bi-encoder: cosine of mention and entity vectors.
+  double score = 0;
+  /// Bi-encoder only: SPEC's min-max normalised score in [0, 1] (NaN with a single candidate).
+  std::optional<double> normalised;
 };
 
 struct LinkResult {
@@ -32,17 +36,49 @@ struct LinkResult {
   std::optional<size_t> gold_rank;
 };
 
+/// A linker: mentions in, ranked entities out.
+class Linker {
+ public:
+  virtual ~Linker() = default;
+  /// Links a batch (batches let the neural linker run the encoder on many mentions at once).
+  virtual std::vector<LinkResult> link(const std::vector<Mention>& mentions) const = 0;
+  LinkResult link(const Mention& mention) const { return link(std::vector<Mention>{mention}).front(); }
+};
+
 /// The count-prior linker: the candidate with the most incoming links wins. A floor for every table
 /// and the linker used when no trained model is given. Thread-safe.
-class PriorLinker {
+class PriorLinker : public Linker {
  public:
   PriorLinker(const KnowledgeBase& kb, LinkOptions options = {});
-  LinkResult link(const Mention& mention) const;
+  using Linker::link;
+  std::vector<LinkResult> link(const std::vector<Mention>& mentions) const override;
 
  private:
+  LinkResult link_one(const Mention& mention) const;
   const KnowledgeBase& kb_;
   CandidateGenerator candidates_;
   LinkOptions options_;
+};
+
+/// The NER4EL bi-encoder linker (SPEC "Model"): mention vector at the mention position, entity
+/// vector at [CLS] of "CLASS[SEP]description", cosine, argmax. Entity vectors are computed on
+/// first use and cached. Thread-safe; holds references to kb and model, which must outlive it.
+class BiEncoderLinker : public Linker {
+ public:
+  BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options = {});
+  ~BiEncoderLinker() override;
+  using Linker::link;
+  std::vector<LinkResult> link(const std::vector<Mention>& mentions) const override;
+  /// Entity vectors computed so far (the cache size).
+  size_t cached_entities() const;
+
+ private:
+  struct Cache;
+  const KnowledgeBase& kb_;
+  const LinkerModel& model_;
+  CandidateGenerator candidates_;
+  LinkOptions options_;
+  std::unique_ptr<Cache> cache_;
 };
 
 }  // namespace ner4el

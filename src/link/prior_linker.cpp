@@ -7,7 +7,14 @@ namespace ner4el {
 PriorLinker::PriorLinker(const KnowledgeBase& kb, LinkOptions options)
     : kb_(kb), candidates_(kb, {.k = options.k}), options_(options) {}
 
-LinkResult PriorLinker::link(const Mention& mention) const {
+std::vector<LinkResult> PriorLinker::link(const std::vector<Mention>& mentions) const {
+  std::vector<LinkResult> out;
+  out.reserve(mentions.size());
+  for (const auto& m : mentions) out.push_back(link_one(m));
+  return out;
+}
+
+LinkResult PriorLinker::link_one(const Mention& mention) const {
   LinkResult r;
   auto set = candidates_.candidates(mention.mention);
   r.miss = set.miss;
@@ -27,7 +34,7 @@ LinkResult PriorLinker::link(const Mention& mention) const {
   const size_t n = std::min(ents.size(), static_cast<size_t>(std::max(1, options_.top)));
   for (size_t i = 0; i < n; ++i) {
     const Entity& e = ents[i];
-    r.ranked.push_back({set.ids[i], e.title, e.ner_class, (static_cast<double>(e.count) + 1) / total});
+    r.ranked.push_back({set.ids[i], e.title, e.ner_class, (static_cast<double>(e.count) + 1) / total, std::nullopt});
   }
   return r;
 }

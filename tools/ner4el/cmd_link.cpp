@@ -1,3 +1,4 @@
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -6,19 +7,23 @@
 #include "commands.h"
 #include "ner4el/error.h"
 #include "ner4el/linker.h"
+#include "ner4el/runtime.h"
 
 namespace ner4el::cli {
 
 namespace {
 nlohmann::json scored_json(const ScoredEntity& e) {
-  return {{"entity_id", e.id}, {"title", e.title}, {"class", e.ner_class}, {"score", e.score}};
+  nlohmann::json j{{"entity_id", e.id}, {"title", e.title}, {"class", e.ner_class}, {"score", e.score}};
+  if (e.normalised) j["normalised_score"] = std::isnan(*e.normalised) ? nlohmann::json() : nlohmann::json(*e.normalised);
+  return j;
 }
 }  // namespace
 
 void add_link_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, input = "-", output;
+    std::string kb, model, vocab, input = "-", output;
     LinkOptions opt;
+    int batch = 64;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -26,16 +31,28 @@ void add_link_command(CLI::App& app) {
               "entities; writes one JSON object per input line with entity_id, title, score and alternatives. A "
               "malformed line gives {\"line\": N, \"error\": ...} and the run goes on");
   cmd->add_option("--kb", a->kb, "knowledge-base directory (e.g. from 'ner4el kb build --from wordnet')")->required();
-  cmd->add_option("--model", a->model, "trained linker; without it the count-prior linker is used");
+  cmd->add_option("--model", a->model,
+                  "trained linker (ner4el folder, NER4EL .ckpt, Hugging Face folder); without it the count prior links");
+  cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder (config.json, vocab.txt) it was trained from");
+  cmd->add_option("--batch", a->batch, "mentions encoded together")->capture_default_str();
   cmd->add_option("-i,--input", a->input, "mentions file, '-' for standard input")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
   cmd->callback([a] {
-    if (!a->model.empty())
-      throw InvalidArgument("--model: the neural linker is not in this build yet; omit --model for the count prior");
+    configure_threads();
     auto kb = KnowledgeBase::open(a->kb);
-    PriorLinker linker(kb, a->opt);
+    std::unique_ptr<LinkerModel> model;
+    std::unique_ptr<Linker> linker;
+    if (a->model.empty()) {
+      linker = std::make_unique<PriorLinker>(kb, a->opt);
+    } else {
+      LoadOptions lo;
+      lo.vocab = a->vocab;
+      model = std::make_unique<LinkerModel>(LinkerModel::load(a->model, lo));
+      for (const auto& w : model->warnings()) std::cerr << "warning: " << w << "\n";
+      linker = std::make_unique<BiEncoderLinker>(kb, *model, a->opt);
+    }
     std::ifstream file;
     std::istream* in = &std::cin;
     const std::string name = a->input == "-" ? "<stdin>" : a->input;
@@ -54,42 +71,66 @@ void add_link_command(CLI::App& app) {
       out = &out_file;
     }
     size_t n = 0, linked = 0, errors = 0, unknown = 0, gold = 0, correct = 0;
+    // Lines are read in batches; each batch's valid mentions are linked together, and every line
+    // (valid or not) is written back in input order.
+    struct Pending {
+      size_t line;
+      nlohmann::json json;
+      bool valid;
+    };
+    std::vector<Pending> pending;
+    std::vector<Mention> batch;
+    auto flush = [&] {
+      auto results = linker->link(batch);
+      size_t r = 0;
+      for (auto& p : pending) {
+        if (!p.valid) {
+          *out << p.json.dump() << "\n";
+          continue;
+        }
+        const auto& res = results[r];
+        const Mention& m = batch[r++];
+        if (res.ranked.empty()) {
+          p.json["entity_id"] = nullptr;
+          p.json["reason"] = res.miss == CandidateMiss::NotInAliasTable ? "not in alias table" : "no candidates";
+          ++unknown;
+        } else {
+          ++linked;
+          p.json.update(scored_json(res.ranked.front()));
+          p.json["alternatives"] = nlohmann::json::array();
+          for (const auto& e : res.ranked) p.json["alternatives"].push_back(scored_json(e));
+          if (m.output) {
+            ++gold;
+            correct += res.ranked.front().title == *m.output;
+          }
+        }
+        *out << p.json.dump() << "\n";
+      }
+      pending.clear();
+      batch.clear();
+    };
     std::string line;
     while (std::getline(*in, line)) {
       ++n;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json j;
       try {
-        Mention m = parse_mention(line, name, n);
-        auto r = linker.link(m);
-        j = nlohmann::json::parse(line);
+        batch.push_back(parse_mention(line, name, n));
+        auto j = nlohmann::json::parse(line);
         j["line"] = n;
-        if (r.ranked.empty()) {
-          j["entity_id"] = nullptr;
-          j["reason"] = r.miss == CandidateMiss::NotInAliasTable ? "not in alias table" : "no candidates";
-          ++unknown;
-        } else {
-          ++linked;
-          j.update(scored_json(r.ranked.front()));
-          j["alternatives"] = nlohmann::json::array();
-          for (const auto& e : r.ranked) j["alternatives"].push_back(scored_json(e));
-          if (m.output) {
-            ++gold;
-            correct += r.ranked.front().title == *m.output;
-          }
-        }
+        pending.push_back({n, std::move(j), true});
       } catch (const FormatError& e) {
-        j = {{"line", n}, {"error", e.what()}};
+        pending.push_back({n, {{"line", n}, {"error", e.what()}}, false});
         ++errors;
       }
-      *out << j.dump() << "\n";
+      if (batch.size() >= static_cast<size_t>(std::max(1, a->batch))) flush();
     }
+    flush();
     if (!a->output.empty()) {
       out_file.close();
       if (!out_file) throw Error("write to " + tmp + " failed");
       std::filesystem::rename(tmp, a->output);
     }
-    std::cerr << "linked " << linked << " mention(s) with the count prior; " << unknown << " without candidates; "
+    std::cerr << "linked " << linked << " mention(s) with " << (model ? "the bi-encoder" : "the count prior") << "; " << unknown << " without candidates; "
               << errors << " malformed line(s)";
     if (gold) std::cerr << "; " << correct << "/" << gold << " linked mentions match the gold title";
     std::cerr << (a->output.empty() ? "" : "; wrote " + a->output) << "\n";

@@ -11,5 +11,6 @@ void add_inputs_command(CLI::App& app);
 void add_kb_command(CLI::App& app);
 void add_type_command(CLI::App& app);
 void add_link_command(CLI::App& app);
+void add_model_commands(CLI::App& app);
 
 }  // namespace ner4el::cli

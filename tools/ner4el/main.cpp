@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   ner4el::cli::add_kb_command(app);
   ner4el::cli::add_type_command(app);
   ner4el::cli::add_link_command(app);
+  ner4el::cli::add_model_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

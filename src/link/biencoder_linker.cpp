@@ -1,0 +1,85 @@
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+#include <unordered_map>
+
+#include "ner4el/linker.h"
+
+namespace ner4el {
+
+struct BiEncoderLinker::Cache {
+  std::mutex mutex;
+  std::unordered_map<int64_t, std::vector<float>> vectors;
+};
+
+BiEncoderLinker::BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options)
+    : kb_(kb), model_(model), candidates_(kb, {.k = options.k}), options_(options), cache_(std::make_unique<Cache>()) {}
+
+BiEncoderLinker::~BiEncoderLinker() = default;
+
+size_t BiEncoderLinker::cached_entities() const {
+  std::lock_guard<std::mutex> lock(cache_->mutex);
+  return cache_->vectors.size();
+}
+
+std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentions) const {
+  const int d = model_.dim();
+  std::vector<LinkResult> out(mentions.size());
+  std::vector<std::vector<int64_t>> cands(mentions.size());
+  std::vector<MentionInput> inputs;
+  std::vector<size_t> scored;  // mentions with candidates
+  std::vector<int64_t> missing;
+  {
+    std::lock_guard<std::mutex> lock(cache_->mutex);
+    for (size_t i = 0; i < mentions.size(); ++i) {
+      auto set = candidates_.candidates(mentions[i].mention);
+      out[i].miss = set.miss;
+      out[i].candidates = set.ids.size();
+      cands[i] = std::move(set.ids);
+      if (cands[i].empty()) continue;
+      scored.push_back(i);
+      inputs.push_back(model_.input_encoder().encode_mention(mentions[i].left_context, mentions[i].mention,
+                                                             mentions[i].right_context));
+      for (int64_t id : cands[i])
+        if (!cache_->vectors.count(id) && std::find(missing.begin(), missing.end(), id) == missing.end())
+          missing.push_back(id);
+    }
+  }
+  // Entities not seen before are encoded once, in one batched pass.
+  if (!missing.empty()) {
+    std::vector<EntityInput> ent_inputs;
+    for (int64_t id : missing) {
+      auto e = kb_.entity(id);
+      ent_inputs.push_back(model_.input_encoder().encode_entity(e ? e->description : "", e ? e->ner_class : ""));
+    }
+    auto vecs = model_.embed_entities(ent_inputs);
+    std::lock_guard<std::mutex> lock(cache_->mutex);
+    for (size_t j = 0; j < missing.size(); ++j)
+      cache_->vectors.emplace(missing[j], std::vector<float>(vecs.begin() + j * d, vecs.begin() + (j + 1) * d));
+  }
+  auto mv = model_.embed_mentions(inputs);
+  std::lock_guard<std::mutex> lock(cache_->mutex);
+  for (size_t s = 0; s < scored.size(); ++s) {
+    const size_t i = scored[s];
+    const auto& ids = cands[i];
+    std::vector<float> scores(ids.size());
+    for (size_t c = 0; c < ids.size(); ++c) scores[c] = cosine(&mv[s * d], cache_->vectors.at(ids[c]).data(), d);
+    auto norm = min_max_normalise(scores);
+    std::vector<size_t> order(ids.size());
+    std::iota(order.begin(), order.end(), 0);
+    // Ranking by cosine equals ranking by the normalised score; ties keep the count order.
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    std::optional<int64_t> gold;
+    if (mentions[i].output) gold = kb_.id_of_title(*mentions[i].output);
+    for (size_t r = 0; r < order.size(); ++r) {
+      if (gold && ids[order[r]] == *gold) out[i].gold_rank = r;
+      if (r >= static_cast<size_t>(std::max(1, options_.top))) continue;
+      auto e = kb_.entity(ids[order[r]]);
+      out[i].ranked.push_back({ids[order[r]], e ? e->title : "", e ? e->ner_class : "", scores[order[r]], norm[order[r]]});
+    }
+  }
+  return out;
+}
+
+}  // namespace ner4el
