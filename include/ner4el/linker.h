@@ -16,6 +16,9 @@ namespace ner4el {
 struct LinkOptions {
   int k = 40;    ///< candidates per mention (SPEC: 40; the release used 5 for AQUAINT)
   int top = 5;   ///< alternatives reported per mention (best included)
+  /// Keep entity vectors computed on the fly. false re-encodes every candidate for every mention,
+  /// as the release does (for comparisons only).
+  bool cache_entity_vectors = true;
 };
 
 struct ScoredEntity {
@@ -65,7 +68,10 @@ class PriorLinker : public Linker {
 /// first use and cached. Thread-safe; holds references to kb and model, which must outlive it.
 class BiEncoderLinker : public Linker {
  public:
-  BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options = {});
+  /// index (optional, may be null) supplies precomputed entity vectors; it must have been built with
+  /// this model (EntityIndex::check_model). Entities missing from it are encoded on the fly.
+  BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options = {},
+                  const class EntityIndex* index = nullptr);
   ~BiEncoderLinker() override;
   using Linker::link;
   std::vector<LinkResult> link(const std::vector<Mention>& mentions) const override;
@@ -78,6 +84,7 @@ class BiEncoderLinker : public Linker {
   const LinkerModel& model_;
   CandidateGenerator candidates_;
   LinkOptions options_;
+  const EntityIndex* index_;
   std::unique_ptr<Cache> cache_;
 };
 

@@ -65,6 +65,9 @@ class LinkerModel {
   int dim() const { return config().hidden_size; }
   /// Warnings from a non-strict load (ignored or missing tensors).
   const std::vector<std::string>& warnings() const;
+  /// Hex digest of the entity side: weights, window and NER-R (what entity vectors depend on).
+  /// Computed once, on first call.
+  const std::string& fingerprint() const;
 
   /// Mention vectors: the hidden state at each mention position. Returns n * dim() floats, row-major.
   std::vector<float> embed_mentions(const std::vector<MentionInput>& inputs, int batch_size = 32) const;

@@ -3,7 +3,10 @@
 #include <mutex>
 #include <numeric>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "ner4el/error.h"
+#include "ner4el/index.h"
 #include "ner4el/linker.h"
 
 namespace ner4el {
@@ -13,8 +16,14 @@ struct BiEncoderLinker::Cache {
   std::unordered_map<int64_t, std::vector<float>> vectors;
 };
 
-BiEncoderLinker::BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options)
-    : kb_(kb), model_(model), candidates_(kb, {.k = options.k}), options_(options), cache_(std::make_unique<Cache>()) {}
+BiEncoderLinker::BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options,
+                                 const EntityIndex* index)
+    : kb_(kb), model_(model), candidates_(kb, {.k = options.k}), options_(options), index_(index),
+      cache_(std::make_unique<Cache>()) {
+  if (index_ && index_->dim() != model_.dim())
+    throw InvalidArgument("the entity index has vectors of dimension " + std::to_string(index_->dim()) +
+                          ", the model " + std::to_string(model_.dim()));
+}
 
 BiEncoderLinker::~BiEncoderLinker() = default;
 
@@ -30,6 +39,10 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
   std::vector<MentionInput> inputs;
   std::vector<size_t> scored;  // mentions with candidates
   std::vector<int64_t> missing;
+  std::unordered_set<int64_t> queued;
+  // Vectors for this batch: from the index, the cache, or encoded now (in one batched pass).
+  std::unordered_map<int64_t, std::vector<float>> local;
+  std::vector<float> buf(d);
   {
     std::lock_guard<std::mutex> lock(cache_->mutex);
     for (size_t i = 0; i < mentions.size(); ++i) {
@@ -41,9 +54,18 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
       scored.push_back(i);
       inputs.push_back(model_.input_encoder().encode_mention(mentions[i].left_context, mentions[i].mention,
                                                              mentions[i].right_context));
-      for (int64_t id : cands[i])
-        if (!cache_->vectors.count(id) && std::find(missing.begin(), missing.end(), id) == missing.end())
-          missing.push_back(id);
+      for (int64_t id : cands[i]) {
+        if (!options_.cache_entity_vectors) {
+          missing.push_back(id);  // the release's way: every candidate of every mention is encoded
+          continue;
+        }
+        if (local.count(id) || cache_->vectors.count(id)) continue;
+        if (index_ && index_->vector(id, buf.data())) {
+          local.emplace(id, buf);
+          continue;
+        }
+        if (queued.insert(id).second) missing.push_back(id);
+      }
     }
   }
   // Entities not seen before are encoded once, in one batched pass.
@@ -55,8 +77,11 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
     }
     auto vecs = model_.embed_entities(ent_inputs);
     std::lock_guard<std::mutex> lock(cache_->mutex);
-    for (size_t j = 0; j < missing.size(); ++j)
-      cache_->vectors.emplace(missing[j], std::vector<float>(vecs.begin() + j * d, vecs.begin() + (j + 1) * d));
+    for (size_t j = 0; j < missing.size(); ++j) {
+      std::vector<float> v(vecs.begin() + j * d, vecs.begin() + (j + 1) * d);
+      if (options_.cache_entity_vectors) cache_->vectors.emplace(missing[j], v);
+      local.emplace(missing[j], std::move(v));
+    }
   }
   auto mv = model_.embed_mentions(inputs);
   std::lock_guard<std::mutex> lock(cache_->mutex);
@@ -64,7 +89,11 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
     const size_t i = scored[s];
     const auto& ids = cands[i];
     std::vector<float> scores(ids.size());
-    for (size_t c = 0; c < ids.size(); ++c) scores[c] = cosine(&mv[s * d], cache_->vectors.at(ids[c]).data(), d);
+    for (size_t c = 0; c < ids.size(); ++c) {
+      auto it = local.find(ids[c]);
+      const float* ev = it != local.end() ? it->second.data() : cache_->vectors.at(ids[c]).data();
+      scores[c] = cosine(&mv[s * d], ev, d);
+    }
     auto norm = min_max_normalise(scores);
     std::vector<size_t> order(ids.size());
     std::iota(order.begin(), order.end(), 0);

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -195,6 +197,9 @@ struct LinkerModel::Impl {
   int window = 128;
   bool ner_r = true;
 
+  std::string fingerprint;
+  std::once_flag fingerprint_once;
+
   void finish(const LoadOptions& opt) {
     tokenizer = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_path(vocab_path));
     // The release resized the embeddings for [E] and [\E]; a pre-trained encoder grows here the same way.
@@ -297,6 +302,34 @@ const BertConfig& LinkerModel::config() const { return impl_->config; }
 const WordPieceTokenizer& LinkerModel::tokenizer() const { return *impl_->tokenizer; }
 const InputEncoder& LinkerModel::input_encoder() const { return *impl_->inputs; }
 const std::vector<std::string>& LinkerModel::warnings() const { return impl_->warnings; }
+
+const std::string& LinkerModel::fingerprint() const {
+  std::call_once(impl_->fingerprint_once, [this] {
+    // FNV-1a over 64-bit words of every entity-encoder tensor, plus the input settings.
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&](const void* data, size_t n) {
+      const auto* p = static_cast<const unsigned char*>(data);
+      size_t words = n / 8;
+      for (size_t i = 0; i < words; ++i) {
+        uint64_t w;
+        std::memcpy(&w, p + 8 * i, 8);
+        h = (h ^ w) * 1099511628211ull;
+      }
+      for (size_t i = words * 8; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    };
+    for (const auto& p : impl_->entity->named_parameters()) {
+      mix(p.key().data(), p.key().size());
+      auto t = p.value().contiguous();
+      mix(t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size());
+    }
+    int settings[2] = {impl_->window, impl_->ner_r ? 1 : 0};
+    mix(settings, sizeof settings);
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    impl_->fingerprint = buf;
+  });
+  return impl_->fingerprint;
+}
 
 std::vector<float> LinkerModel::embed_mentions(const std::vector<MentionInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;

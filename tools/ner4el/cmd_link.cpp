@@ -5,23 +5,19 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "link_json.h"
+#include "linker_setup.h"
 #include "ner4el/error.h"
+#include "ner4el/index.h"
 #include "ner4el/linker.h"
 #include "ner4el/runtime.h"
 
 namespace ner4el::cli {
 
-namespace {
-nlohmann::json scored_json(const ScoredEntity& e) {
-  nlohmann::json j{{"entity_id", e.id}, {"title", e.title}, {"class", e.ner_class}, {"score", e.score}};
-  if (e.normalised) j["normalised_score"] = std::isnan(*e.normalised) ? nlohmann::json() : nlohmann::json(*e.normalised);
-  return j;
-}
-}  // namespace
 
 void add_link_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, vocab, input = "-", output;
+    std::string kb, model, vocab, index, input = "-", output;
     LinkOptions opt;
     int batch = 64;
   };
@@ -35,24 +31,15 @@ void add_link_command(CLI::App& app) {
                   "trained linker (ner4el folder, NER4EL .ckpt, Hugging Face folder); without it the count prior links");
   cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder (config.json, vocab.txt) it was trained from");
   cmd->add_option("--batch", a->batch, "mentions encoded together")->capture_default_str();
+  cmd->add_option("--index", a->index, "entity-vector index from 'ner4el index' (made with the same model)");
   cmd->add_option("-i,--input", a->input, "mentions file, '-' for standard input")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
   cmd->callback([a] {
     configure_threads();
-    auto kb = KnowledgeBase::open(a->kb);
-    std::unique_ptr<LinkerModel> model;
-    std::unique_ptr<Linker> linker;
-    if (a->model.empty()) {
-      linker = std::make_unique<PriorLinker>(kb, a->opt);
-    } else {
-      LoadOptions lo;
-      lo.vocab = a->vocab;
-      model = std::make_unique<LinkerModel>(LinkerModel::load(a->model, lo));
-      for (const auto& w : model->warnings()) std::cerr << "warning: " << w << "\n";
-      linker = std::make_unique<BiEncoderLinker>(kb, *model, a->opt);
-    }
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt);
+    const Linker* linker = setup.linker.get();
     std::ifstream file;
     std::istream* in = &std::cin;
     const std::string name = a->input == "-" ? "<stdin>" : a->input;
@@ -91,20 +78,15 @@ void add_link_command(CLI::App& app) {
         const auto& res = results[r];
         const Mention& m = batch[r++];
         if (res.ranked.empty()) {
-          p.json["entity_id"] = nullptr;
-          p.json["reason"] = res.miss == CandidateMiss::NotInAliasTable ? "not in alias table" : "no candidates";
           ++unknown;
         } else {
           ++linked;
-          p.json.update(scored_json(res.ranked.front()));
-          p.json["alternatives"] = nlohmann::json::array();
-          for (const auto& e : res.ranked) p.json["alternatives"].push_back(scored_json(e));
           if (m.output) {
             ++gold;
             correct += res.ranked.front().title == *m.output;
           }
         }
-        *out << p.json.dump() << "\n";
+        *out << result_json(std::move(p.json), res).dump() << "\n";
       }
       pending.clear();
       batch.clear();
@@ -130,7 +112,7 @@ void add_link_command(CLI::App& app) {
       if (!out_file) throw Error("write to " + tmp + " failed");
       std::filesystem::rename(tmp, a->output);
     }
-    std::cerr << "linked " << linked << " mention(s) with " << (model ? "the bi-encoder" : "the count prior") << "; " << unknown << " without candidates; "
+    std::cerr << "linked " << linked << " mention(s) with " << "the " << setup.kind() << "; " << unknown << " without candidates; "
               << errors << " malformed line(s)";
     if (gold) std::cerr << "; " << correct << "/" << gold << " linked mentions match the gold title";
     std::cerr << (a->output.empty() ? "" : "; wrote " + a->output) << "\n";

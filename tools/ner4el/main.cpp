@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   ner4el::cli::add_type_command(app);
   ner4el::cli::add_link_command(app);
   ner4el::cli::add_model_commands(app);
+  ner4el::cli::add_index_command(app);
+  ner4el::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,302 @@
+#include "ner4el/index.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#include "io/mapped_file.h"
+#include "ner4el/error.h"
+
+namespace ner4el {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kMagic[8] = {'N', 'E', 'R', '4', 'E', 'L', 'I', 'X'};
+constexpr char kPartialMagic[8] = {'N', '4', 'E', 'L', 'P', 'A', 'R', 'T'};
+
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000, exp = (x >> 23) & 0xFF, mant = x & 0x7FFFFF;
+  if (exp == 0xFF) return static_cast<uint16_t>(sign | 0x7C00 | (mant ? 0x200 : 0));
+  int e = static_cast<int>(exp) - 127 + 15;
+  if (e >= 31) return static_cast<uint16_t>(sign | 0x7C00);
+  if (e <= 0) {
+    if (e < -10) return static_cast<uint16_t>(sign);
+    mant |= 0x800000;
+    uint32_t shift = static_cast<uint32_t>(14 - e);
+    uint32_t half = mant >> shift, rem = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1))) ++half;
+    return static_cast<uint16_t>(sign | half);
+  }
+  uint32_t half = (static_cast<uint32_t>(e) << 10) | (mant >> 13), rem = mant & 0x1FFF;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) ++half;  // round to nearest even
+  return static_cast<uint16_t>(sign | half);
+}
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF, x;
+  if (exp == 0) {
+    if (mant == 0) {
+      x = sign;
+    } else {
+      int e = -1;
+      do {
+        ++e;
+        mant <<= 1;
+      } while (!(mant & 0x400));
+      x = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) | ((mant & 0x3FF) << 13);
+    }
+  } else if (exp == 31) {
+    x = sign | 0x7F800000 | (mant << 13);
+  } else {
+    x = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &x, 4);
+  return f;
+}
+
+size_t align64(size_t n) { return (n + 63) / 64 * 64; }
+
+}  // namespace
+
+struct EntityIndex::Impl {
+  std::unique_ptr<io::MappedFile> file;
+  std::string fingerprint;
+  int dim = 0;
+  bool fp16 = false;
+  size_t count = 0;
+  const char* ids = nullptr;
+  const char* vectors = nullptr;
+};
+
+EntityIndex::EntityIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EntityIndex::~EntityIndex() = default;
+EntityIndex::EntityIndex(EntityIndex&&) noexcept = default;
+EntityIndex& EntityIndex::operator=(EntityIndex&&) noexcept = default;
+
+EntityIndex EntityIndex::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->file = std::make_unique<io::MappedFile>(path);
+  std::string_view b = impl->file->bytes();
+  if (b.size() < 16 || std::memcmp(b.data(), kMagic, 8) != 0)
+    throw FormatError(path + ": not a ner4el entity index (bad magic; build one with 'ner4el index')");
+  uint32_t version, hlen;
+  std::memcpy(&version, b.data() + 8, 4);
+  std::memcpy(&hlen, b.data() + 12, 4);
+  if (version > kIndexFormatVersion)
+    throw FormatError(path + ": index format version " + std::to_string(version) + ", this build reads up to " +
+                      std::to_string(kIndexFormatVersion) + "; upgrade ner4el or rebuild the index");
+  if (16 + static_cast<size_t>(hlen) > b.size()) throw FormatError(path + ": truncated header");
+  nlohmann::json h;
+  try {
+    h = nlohmann::json::parse(b.substr(16, hlen));
+    impl->fingerprint = h.at("fingerprint").get<std::string>();
+    impl->dim = h.at("dim").get<int>();
+    impl->fp16 = h.at("dtype").get<std::string>() == "f16";
+    impl->count = h.at("count").get<size_t>();
+    size_t ids_off = h.at("ids_offset").get<size_t>(), vec_off = h.at("vectors_offset").get<size_t>();
+    const size_t elt = impl->fp16 ? 2 : 4;
+    if (impl->dim <= 0 || ids_off + impl->count * 8 > b.size() || ids_off + impl->count * 8 < ids_off ||
+        vec_off + impl->count * impl->dim * elt > b.size())
+      throw FormatError(path + ": ids or vectors run past the end of the file (truncated index?)");
+    impl->ids = b.data() + ids_off;
+    impl->vectors = b.data() + vec_off;
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(path + ": corrupt index header: " + e.what());
+  }
+  return EntityIndex(std::move(impl));
+}
+
+bool EntityIndex::vector(int64_t id, float* out) const {
+  size_t lo = 0, hi = impl_->count;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int64_t v;
+    std::memcpy(&v, impl_->ids + mid * 8, 8);
+    if (v < id) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == impl_->count) return false;
+  int64_t v;
+  std::memcpy(&v, impl_->ids + lo * 8, 8);
+  if (v != id) return false;
+  const size_t d = static_cast<size_t>(impl_->dim);
+  if (impl_->fp16) {
+    for (size_t i = 0; i < d; ++i) {
+      uint16_t h;
+      std::memcpy(&h, impl_->vectors + (lo * d + i) * 2, 2);
+      out[i] = half_to_float(h);
+    }
+  } else {
+    std::memcpy(out, impl_->vectors + lo * d * 4, d * 4);
+  }
+  return true;
+}
+
+size_t EntityIndex::size() const { return impl_->count; }
+int EntityIndex::dim() const { return impl_->dim; }
+const std::string& EntityIndex::fingerprint() const { return impl_->fingerprint; }
+
+void EntityIndex::check_model(const LinkerModel& model, const std::string& index_path) const {
+  if (model.fingerprint() != impl_->fingerprint || model.dim() != impl_->dim)
+    throw InvalidArgument(index_path + " was built with another model or NER-R/window setting (index fingerprint " +
+                          impl_->fingerprint + ", model " + model.fingerprint() +
+                          "); rebuild it with 'ner4el index' for this model, or drop --index");
+}
+
+IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& model, const std::string& out_path,
+                                    const IndexBuildOptions& opt) {
+  IndexBuildReport rep;
+  const int d = model.dim();
+  const std::string fp = model.fingerprint();
+  const std::string partial = out_path + ".partial";
+  const size_t record = 8 + static_cast<size_t>(d) * 4;
+  // Resume: records of an earlier run with the same model; a torn last record is dropped.
+  std::unordered_set<int64_t> done;
+  size_t valid_bytes = 64;
+  if (fs::exists(partial)) {
+    bool usable = false;
+    {
+      io::MappedFile f(partial);
+      std::string_view b = f.bytes();
+      if (b.size() >= 64 && std::memcmp(b.data(), kPartialMagic, 8) == 0 && b.substr(8, 16) == fp) {
+        usable = true;
+        size_t n = (b.size() - 64) / record;
+        for (size_t i = 0; i < n; ++i) {
+          int64_t id;
+          std::memcpy(&id, b.data() + 64 + i * record, 8);
+          done.insert(id);
+        }
+        valid_bytes = 64 + n * record;
+      }
+    }
+    if (usable) {
+      fs::resize_file(partial, valid_bytes);
+      rep.resumed = done.size();
+    } else {
+      fs::remove(partial);
+    }
+  }
+  if (!fs::exists(partial)) {
+    std::ofstream p(partial, std::ios::binary);
+    char head[64] = {};
+    std::memcpy(head, kPartialMagic, 8);
+    std::memcpy(head + 8, fp.data(), std::min<size_t>(16, fp.size()));
+    p.write(head, 64);
+    if (!p) throw Error("cannot write " + partial);
+  }
+  std::vector<int64_t> todo;
+  {
+    std::vector<int64_t> wanted = opt.ids;
+    if (wanted.empty()) wanted.assign(kb.described_entities().begin(), kb.described_entities().end());
+    std::unordered_set<int64_t> seen;
+    for (int64_t id : wanted) {
+      if (!seen.insert(id).second) continue;
+      auto b = kb.brief(id);
+      if (!b || !b->has_description) {
+        ++rep.skipped;
+        continue;
+      }
+      if (!done.count(id)) todo.push_back(id);
+    }
+  }
+  const size_t total = todo.size() + done.size();
+  {
+    std::ofstream p(partial, std::ios::binary | std::ios::app);
+    const size_t chunk = 16384;
+    size_t progressed = done.size();
+    for (size_t c = 0; c < todo.size(); c += chunk) {
+      const size_t end = std::min(todo.size(), c + chunk);
+      std::vector<std::pair<int64_t, EntityInput>> inputs;
+      for (size_t i = c; i < end; ++i) {
+        auto e = kb.entity(todo[i]);
+        auto in = model.input_encoder().encode_entity(e->description, e->ner_class);
+        // Trailing padding is masked anyway; dropping it lets a batch stop at its longest text.
+        while (!in.ids.empty() && in.ids.back() == 0) {
+          in.ids.pop_back();
+          in.attention_mask.pop_back();
+        }
+        inputs.emplace_back(todo[i], std::move(in));
+      }
+      std::stable_sort(inputs.begin(), inputs.end(),
+                       [](const auto& a, const auto& b) { return a.second.ids.size() < b.second.ids.size(); });
+      for (size_t b = 0; b < inputs.size(); b += opt.batch_size) {
+        const size_t be = std::min(inputs.size(), b + static_cast<size_t>(opt.batch_size));
+        std::vector<EntityInput> batch;
+        for (size_t i = b; i < be; ++i) batch.push_back(inputs[i].second);
+        auto vecs = model.embed_entities(batch, static_cast<int>(batch.size()));
+        for (size_t i = b; i < be; ++i) {
+          p.write(reinterpret_cast<const char*>(&inputs[i].first), 8);
+          p.write(reinterpret_cast<const char*>(vecs.data() + (i - b) * d), static_cast<std::streamsize>(d * 4));
+        }
+        p.flush();  // a killed run loses at most this batch
+        if (!p) throw Error("write to " + partial + " failed (disk full?)");
+        progressed += be - b;
+        if (opt.progress) opt.progress("encoding", progressed, total);
+      }
+    }
+  }
+  // Final file: ids ascending, vectors in the same order.
+  io::MappedFile f(partial);
+  std::string_view b = f.bytes();
+  const size_t n = (b.size() - 64) / record;
+  std::vector<std::pair<int64_t, size_t>> order(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::memcpy(&order[i].first, b.data() + 64 + i * record, 8);
+    order[i].second = i;
+  }
+  std::sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end(), [](auto& x, auto& y) { return x.first == y.first; }), order.end());
+  nlohmann::json h{{"fingerprint", fp}, {"dim", d}, {"dtype", opt.fp16 ? "f16" : "f32"}, {"count", order.size()},
+                   {"window", model.input_encoder().options().window}, {"ner_r", model.input_encoder().options().ner_r}};
+  // Offsets depend on the header length, which depends on the offsets' digits: fix them at a width.
+  h["ids_offset"] = 0;
+  h["vectors_offset"] = 0;
+  const size_t header_len = h.dump().size() + 40;
+  const size_t ids_off = align64(16 + header_len);
+  const size_t vec_off = align64(ids_off + order.size() * 8);
+  h["ids_offset"] = ids_off;
+  h["vectors_offset"] = vec_off;
+  std::string header = h.dump();
+  header.resize(header_len, ' ');
+  const std::string tmp = out_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw Error("cannot write " + tmp);
+    out.write(kMagic, 8);
+    uint32_t version = kIndexFormatVersion, hl = static_cast<uint32_t>(header_len);
+    out.write(reinterpret_cast<const char*>(&version), 4);
+    out.write(reinterpret_cast<const char*>(&hl), 4);
+    out << header;
+    out << std::string(ids_off - 16 - header_len, '\0');
+    for (const auto& [id, i] : order) out.write(reinterpret_cast<const char*>(&id), 8);
+    out << std::string(vec_off - ids_off - order.size() * 8, '\0');
+    for (const auto& [id, i] : order) {
+      const char* v = b.data() + 64 + i * record + 8;
+      if (opt.fp16) {
+        for (int k = 0; k < d; ++k) {
+          float x;
+          std::memcpy(&x, v + k * 4, 4);
+          uint16_t hv = float_to_half(x);
+          out.write(reinterpret_cast<const char*>(&hv), 2);
+        }
+      } else {
+        out.write(v, d * 4);
+      }
+    }
+    if (!out) throw Error("write to " + tmp + " failed (disk full?)");
+  }
+  fs::rename(tmp, out_path);
+  fs::remove(partial);
+  rep.indexed = order.size();
+  return rep;
+}
+
+}  // namespace ner4el

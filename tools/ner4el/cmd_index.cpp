@@ -1,0 +1,75 @@
+#include <fstream>
+#include <iostream>
+#include <unordered_set>
+
+#include "commands.h"
+#include "ner4el/candidates.h"
+#include "ner4el/dataset.h"
+#include "ner4el/error.h"
+#include "ner4el/index.h"
+#include "ner4el/runtime.h"
+#include "progress.h"
+
+namespace ner4el::cli {
+
+void add_index_command(CLI::App& app) {
+  struct Args {
+    std::string model, vocab, kb, output, entities = "all";
+    std::vector<std::string> from_data;
+    IndexBuildOptions opt;
+    int k = 40;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "index", "Encode entity descriptions once into a memory-mapped vector index for fast linking (resumable: "
+               "run the same command again after an interruption)");
+  cmd->add_option("--model", a->model, "linker model")->required();
+  cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
+  cmd->add_option("--kb", a->kb, "knowledge base")->required();
+  cmd->add_option("-o,--output", a->output, "index file")->required();
+  cmd->add_option("--entities", a->entities, "'all' (every entity with a description) or a file of ids, one per line")
+      ->capture_default_str();
+  cmd->add_option("--from-data", a->from_data, "index only the candidates of these data sets' mentions (JSON Lines)");
+  cmd->add_option("-k", a->k, "with --from-data: candidates per mention")->capture_default_str();
+  cmd->add_option("--batch", a->opt.batch_size, "sequences per encoder batch")->capture_default_str();
+  cmd->add_flag("--fp16", a->opt.fp16, "store half-precision vectors");
+  cmd->callback([a] {
+    configure_threads();
+    LoadOptions lo;
+    lo.vocab = a->vocab;
+    auto model = LinkerModel::load(a->model, lo);
+    auto kb = KnowledgeBase::open(a->kb);
+    if (!a->from_data.empty()) {
+      CandidateGenerator gen(kb, {.k = a->k});
+      std::unordered_set<int64_t> seen;
+      for (const auto& f : a->from_data)
+        for (const auto& m : read_mentions(f))
+          for (int64_t id : gen.candidates(m.mention).ids)
+            if (seen.insert(id).second) a->opt.ids.push_back(id);
+    } else if (a->entities != "all") {
+      std::ifstream in(a->entities);
+      if (!in) throw NotFound("cannot open " + a->entities);
+      std::string line;
+      size_t n = 0;
+      while (std::getline(in, line)) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        try {
+          a->opt.ids.push_back(std::stoll(line));
+        } catch (...) {
+          throw FormatError(location(a->entities, n) + ": expected an entity id, found '" + line + "'");
+        }
+      }
+    }
+    Progress progress;
+    a->opt.progress = [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
+    auto rep = build_entity_index(kb, model, a->output, a->opt);
+    progress.done();
+    std::cout << "wrote " << a->output << ": " << rep.indexed << " entity vectors of dimension " << model.dim();
+    if (rep.resumed) std::cout << " (" << rep.resumed << " from the interrupted run)";
+    if (rep.skipped) std::cout << "; " << rep.skipped << " ids without a description skipped";
+    std::cout << "\n";
+  });
+}
+
+}  // namespace ner4el::cli

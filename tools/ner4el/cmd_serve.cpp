@@ -1,0 +1,247 @@
+// ner4el serve: links over HTTP. Requests from many clients are queued and linked together in
+// batches, so the encoder runs on many mentions at once.
+#include <httplib.h>
+#include <signal.h>
+#include <cerrno>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "commands.h"
+#include "link_json.h"
+#include "linker_setup.h"
+#include "ner4el/dataset.h"
+#include "ner4el/runtime.h"
+
+namespace ner4el::cli {
+
+namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+extern "C" void on_signal(int) {
+  char c = 1;
+  [[maybe_unused]] auto n = write(g_signal_pipe[1], &c, 1);
+}
+
+/// Collects mentions from concurrent requests and links them in batches on one worker thread.
+class Batcher {
+ public:
+  Batcher(const Linker& linker, size_t max_batch, std::chrono::milliseconds wait)
+      : linker_(linker), max_batch_(max_batch), wait_(wait), worker_([this] { run(); }) {}
+  ~Batcher() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  std::future<std::vector<LinkResult>> submit(std::vector<Mention> mentions) {
+    Job job{std::move(mentions), {}};
+    auto fut = job.promise.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return fut;
+  }
+
+ private:
+  struct Job {
+    std::vector<Mention> mentions;
+    std::promise<std::vector<LinkResult>> promise;
+  };
+  void run() {
+    while (true) {
+      std::vector<Job> jobs;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (stop_ && queue_.empty()) return;
+        // Give other clients a moment to join this batch.
+        cv_.wait_for(lock, wait_, [&] { return stop_ || pending() >= max_batch_; });
+        size_t n = 0;
+        while (!queue_.empty() && (jobs.empty() || n + queue_.front().mentions.size() <= max_batch_)) {
+          n += queue_.front().mentions.size();
+          jobs.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      std::vector<Mention> all;
+      for (auto& j : jobs) all.insert(all.end(), j.mentions.begin(), j.mentions.end());
+      try {
+        auto results = linker_.link(all);
+        size_t at = 0;
+        for (auto& j : jobs) {
+          std::vector<LinkResult> mine(results.begin() + at, results.begin() + at + j.mentions.size());
+          at += j.mentions.size();
+          j.promise.set_value(std::move(mine));
+        }
+      } catch (...) {
+        for (auto& j : jobs) j.promise.set_exception(std::current_exception());
+      }
+    }
+  }
+  size_t pending() const {
+    size_t n = 0;
+    for (const auto& j : queue_) n += j.mentions.size();
+    return n;
+  }
+  const Linker& linker_;
+  size_t max_batch_;
+  std::chrono::milliseconds wait_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, status, {{"error", message}, {"status", status}});
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  struct Args {
+    std::string kb, model, vocab, index, host = "127.0.0.1";
+    int port = 8080, threads = 16, batch_wait_ms = 5;
+    size_t max_body = 1 << 20, max_mentions = 256, max_batch = 64;
+    LinkOptions opt;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("serve",
+                                 "Serve links over HTTP: POST /link (a mention object, an array of them, or "
+                                 "{\"mentions\": [...]}), GET /health, GET /entity/{id}. Stops cleanly on SIGTERM/SIGINT");
+  cmd->add_option("--kb", a->kb, "knowledge base")->required();
+  cmd->add_option("--model", a->model, "trained linker; without it the count prior links");
+  cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
+  cmd->add_option("--index", a->index, "entity-vector index made with the same model");
+  cmd->add_option("--host", a->host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", a->port, "port (0: pick a free one and print it)")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "HTTP worker threads")->capture_default_str();
+  cmd->add_option("--max-body", a->max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
+  cmd->add_option("--max-mentions", a->max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
+  cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
+  cmd->add_option("--batch-wait-ms", a->batch_wait_ms, "how long a batch waits for more requests")->capture_default_str();
+  cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
+  cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
+  cmd->callback([a] {
+    // SIGTERM/SIGINT write a byte to a pipe (async-signal-safe, whichever thread takes the signal); a
+    // watcher thread reads it and stops the server from outside the handler.
+    if (pipe(g_signal_pipe) != 0) throw Error("cannot create the signal pipe");
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+
+    configure_threads();
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt);
+    Batcher batcher(*setup.linker, a->max_batch, std::chrono::milliseconds(a->batch_wait_ms));
+    httplib::Server server;
+    const int threads = a->threads;
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    server.set_payload_max_length(a->max_body);
+    std::atomic<uint64_t> served{0};
+
+    server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200, {{"status", "ok"}, {"linker", setup.kind()}, {"entities", setup.kb->info().entities},
+                           {"served_mentions", served.load()}});
+    });
+    server.Get(R"(/entity/(-?\d+))", [&](const httplib::Request& req, httplib::Response& res) {
+      int64_t id = 0;
+      try {
+        id = std::stoll(req.matches[1]);
+      } catch (...) {
+        return send_error(res, 400, "entity id out of range");
+      }
+      auto e = setup.kb->entity(id);
+      if (!e) return send_error(res, 404, "entity " + std::to_string(id) + " is not in the knowledge base");
+      send_json(res, 200, {{"id", e->id}, {"title", e->title}, {"description", e->description}, {"count", e->count},
+                           {"class", e->ner_class}});
+    });
+    server.Post("/link", [&](const httplib::Request& req, httplib::Response& res) {
+      nlohmann::json body;
+      try {
+        body = nlohmann::json::parse(req.body);
+      } catch (const nlohmann::json::parse_error& e) {
+        return send_error(res, 400, std::string("request body is not valid JSON: ") + e.what());
+      }
+      const bool single = body.is_object() && !body.contains("mentions");
+      nlohmann::json items = single ? nlohmann::json::array({body}) : body.is_object() ? body["mentions"] : body;
+      if (!items.is_array())
+        return send_error(res, 400, "expected a mention object, an array of mentions or {\"mentions\": [...]}");
+      if (items.size() > a->max_mentions)
+        return send_error(res, 413, std::to_string(items.size()) + " mentions in one request; at most " +
+                                        std::to_string(a->max_mentions) + " (--max-mentions)");
+      std::vector<Mention> mentions;
+      for (size_t i = 0; i < items.size(); ++i) {
+        try {
+          mentions.push_back(parse_mention(items[i].dump(), "request", 0));
+        } catch (const FormatError& e) {
+          std::string msg = e.what();
+          msg.replace(0, std::string("request").size(), "mentions[" + std::to_string(i) + "]");
+          return send_error(res, 400, msg);
+        }
+      }
+      auto results = batcher.submit(std::move(mentions)).get();
+      nlohmann::json out = nlohmann::json::array();
+      for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(items[i], results[i]));
+      served += results.size();
+      send_json(res, 200, single ? out[0] : out);
+    });
+    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;  // a handler already wrote its JSON error
+      if (res.status == 413) return send_error(res, 413, "request body too large (--max-body)");
+      if (res.status == 404) return send_error(res, 404, "no route " + req.method + " " + req.path);
+      send_error(res, res.status, "request failed");
+    });
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        send_error(res, 500, e.what());
+      } catch (...) {
+        send_error(res, 500, "internal error");
+      }
+    });
+
+    int port = a->port;
+    if (port == 0) {
+      port = server.bind_to_any_port(a->host.c_str());
+    } else if (!server.bind_to_port(a->host.c_str(), port)) {
+      throw Error("cannot listen on " + a->host + ":" + std::to_string(port) + " (in use, or not permitted)");
+    }
+    std::thread stopper([&] {
+      char c;
+      while (read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+      }
+      server.stop();
+    });
+    std::cerr << "serving " << setup.kind() << " links on http://" << a->host << ":" << port << " (SIGTERM stops)\n";
+    std::cout << "port " << port << std::endl;
+    server.listen_after_bind();
+    // listen returned: by a signal, or an error. Wake the watcher if it is still waiting.
+    on_signal(0);
+    stopper.join();
+    std::cerr << "stopped after " << served.load() << " mentions\n";
+  });
+}
+
+}  // namespace ner4el::cli
