@@ -1,0 +1,155 @@
+// The entity-vector index against the plain re-encoding path, on the tiny BERT fixture.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ner4el/error.h"
+#include "ner4el/index.h"
+#include "ner4el/linker.h"
+#include "test_util.h"
+
+namespace ner4el {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kFix = NER4EL_BERT_FIXTURE;
+
+class IndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LoadOptions lo;
+    lo.vocab = kFix + "/hf";
+    lo.window = 32;
+    model = std::make_unique<LinkerModel>(LinkerModel::load(kFix + "/ner4el.ckpt", lo));
+    std::string kb_lines;
+    // 12 entities under two aliases; descriptions of different lengths ("w5 w6 ...").
+    for (int id = 1; id <= 12; ++id) {
+      std::string desc;
+      for (int w = 0; w < 2 + id % 5; ++w) desc += "w" + std::to_string(5 + (id * 7 + w) % 30) + " ";
+      nlohmann::json j{{"id", id}, {"title", "E" + std::to_string(id)}, {"description", desc}, {"count", id},
+                       {"class", id % 2 ? "PER" : "LOC"}, {"aliases", {id <= 6 ? "w1" : "w2", "w3"}}};
+      kb_lines += j.dump() + "\n";
+    }
+    test::write_file(dir.file("kb.jsonl"), kb_lines);
+    KbSources src;
+    src.entities = dir.file("kb.jsonl");
+    build_knowledge_base(src, dir.file("kb"));
+    kb = std::make_unique<KnowledgeBase>(KnowledgeBase::open(dir.file("kb")));
+  }
+  test::TempDir dir;
+  std::unique_ptr<LinkerModel> model;
+  std::unique_ptr<KnowledgeBase> kb;
+};
+
+std::vector<Mention> mentions() {
+  return {{"w1", "w9 w10", "w11", std::nullopt}, {"w2", "", "w12 w13 w14", std::nullopt}, {"w3", "w4", "", std::nullopt}};
+}
+
+TEST_F(IndexTest, IndexedLinkingEqualsReEncoding) {
+  IndexBuildOptions opt;
+  opt.batch_size = 5;
+  auto rep = build_entity_index(*kb, *model, dir.file("idx"), opt);
+  EXPECT_EQ(rep.indexed, 12u);
+  auto index = EntityIndex::open(dir.file("idx"));
+  EXPECT_EQ(index.size(), 12u);
+  EXPECT_EQ(index.dim(), 32);
+  std::vector<float> v(32);
+  auto e = kb->entity(7);
+  auto want = model->embed_entities({model->input_encoder().encode_entity(e->description, e->ner_class)});
+  ASSERT_TRUE(index.vector(7, v.data()));
+  for (int i = 0; i < 32; ++i) EXPECT_NEAR(v[i], want[i], 1e-5);
+  EXPECT_FALSE(index.vector(99, v.data()));
+
+  LinkOptions lo;
+  lo.top = 12;
+  lo.cache_entity_vectors = false;
+  BiEncoderLinker plain(*kb, *model, lo);
+  lo.cache_entity_vectors = true;
+  BiEncoderLinker indexed(*kb, *model, lo, &index);
+  auto a = plain.link(mentions()), b = indexed.link(mentions());
+  ASSERT_EQ(a.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].ranked.size(), b[i].ranked.size());
+    EXPECT_EQ(a[i].ranked[0].id, b[i].ranked[0].id);  // same argmax
+    for (size_t r = 0; r < a[i].ranked.size(); ++r) EXPECT_NEAR(a[i].ranked[r].score, b[i].ranked[r].score, 1e-5);
+  }
+  EXPECT_EQ(indexed.cached_entities(), 0u);  // everything came from the index
+}
+
+TEST_F(IndexTest, HalfPrecisionIndex) {
+  IndexBuildOptions opt;
+  opt.fp16 = true;
+  build_entity_index(*kb, *model, dir.file("idx16"), opt);
+  auto index = EntityIndex::open(dir.file("idx16"));
+  std::vector<float> v(32);
+  ASSERT_TRUE(index.vector(3, v.data()));
+  auto e = kb->entity(3);
+  auto want = model->embed_entities({model->input_encoder().encode_entity(e->description, e->ner_class)});
+  for (int i = 0; i < 32; ++i) EXPECT_NEAR(v[i], want[i], 2e-3 * std::max(1.f, std::abs(want[i])));
+  build_entity_index(*kb, *model, dir.file("idx32"), {});
+  // The vectors take half the bytes (headers and ids are the same).
+  EXPECT_EQ(fs::file_size(dir.file("idx32")) - fs::file_size(dir.file("idx16")), 12u * 32u * 2u);
+}
+
+TEST_F(IndexTest, InterruptedBuildResumesToTheSameIndex) {
+  IndexBuildOptions opt;
+  opt.batch_size = 2;
+  build_entity_index(*kb, *model, dir.file("whole"), opt);
+  int calls = 0;
+  opt.progress = [&](std::string_view, uint64_t, uint64_t) {
+    if (++calls == 3) throw std::runtime_error("killed");
+  };
+  EXPECT_THROW(build_entity_index(*kb, *model, dir.file("resumed"), opt), std::runtime_error);
+  EXPECT_TRUE(fs::exists(dir.file("resumed.partial")));
+  EXPECT_FALSE(fs::exists(dir.file("resumed")));
+  // A torn record at the end (a kill during a write) is dropped.
+  { std::ofstream(dir.file("resumed.partial"), std::ios::app) << "torn"; }
+  opt.progress = nullptr;
+  auto rep = build_entity_index(*kb, *model, dir.file("resumed"), opt);
+  EXPECT_EQ(rep.resumed, 6u);
+  EXPECT_EQ(rep.indexed, 12u);
+  EXPECT_FALSE(fs::exists(dir.file("resumed.partial")));
+  auto a = EntityIndex::open(dir.file("whole")), b = EntityIndex::open(dir.file("resumed"));
+  std::vector<float> va(32), vb(32);
+  for (int id = 1; id <= 12; ++id) {
+    ASSERT_TRUE(a.vector(id, va.data()));
+    ASSERT_TRUE(b.vector(id, vb.data()));
+    EXPECT_EQ(va, vb) << id;
+  }
+}
+
+TEST_F(IndexTest, OtherModelAndCorruptFilesAreRefused) {
+  build_entity_index(*kb, *model, dir.file("idx"), {});
+  auto index = EntityIndex::open(dir.file("idx"));
+  LoadOptions lo;
+  lo.vocab = kFix + "/hf";
+  lo.window = 32;
+  lo.ner_r = false;  // another NER-R setting: other entity vectors
+  auto other = LinkerModel::load(kFix + "/ner4el.ckpt", lo);
+  try {
+    index.check_model(other, "idx");
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("built with another model"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(index.check_model(*model, "idx"));
+  std::string bytes = test::read_file(dir.file("idx"));
+  test::write_file(dir.file("cut"), bytes.substr(0, bytes.size() - 64));
+  EXPECT_THROW(EntityIndex::open(dir.file("cut")), FormatError);
+  test::write_file(dir.file("magic"), "NOTANIDX" + bytes.substr(8));
+  EXPECT_THROW(EntityIndex::open(dir.file("magic")), FormatError);
+  std::string future = bytes;
+  future[8] = 9;
+  test::write_file(dir.file("future"), future);
+  try {
+    EntityIndex::open(dir.file("future"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("format version 9"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ner4el

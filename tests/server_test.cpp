@@ -1,0 +1,140 @@
+// 'ner4el serve' as a client sees it, on loopback only, with bounded request loops.
+#include <httplib.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "test_util.h"
+
+namespace ner4el {
+namespace {
+
+class Server : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::write_file(dir.file("e.jsonl"),
+                     R"({"id": 1, "title": "Paris", "description": "capital of France", "count": 50, "class": "LOC", "aliases": ["Paris"]})" "\n"
+                     R"({"id": 2, "title": "Paris Hilton", "description": "a socialite", "count": 20, "class": "PER", "aliases": ["Paris", "Hilton"]})" "\n");
+    ASSERT_EQ(test::run(std::string(NER4EL_TOOL) + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+    int out[2];
+    ASSERT_EQ(pipe(out), 0);
+    pid = fork();
+    if (pid == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      execl(NER4EL_TOOL, NER4EL_TOOL, "serve", "--kb", dir.file("kb").c_str(), "--port", "0", "--max-mentions", "8",
+            "--max-body", "4096", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(out[1]);
+    std::string line;
+    char c;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+    close(out[0]);
+    ASSERT_EQ(line.rfind("port ", 0), 0u) << line;
+    port = std::stoi(line.substr(5));
+  }
+  void TearDown() override {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  httplib::Client client() {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10, 0);
+    return c;
+  }
+  test::TempDir dir;
+  pid_t pid = -1;
+  int port = 0;
+};
+
+TEST_F(Server, LinksHealthAndEntities) {
+  auto c = client();
+  auto h = c.Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(h->body)["status"], "ok");
+  auto r = c.Post("/link", R"({"mention": "PARIS", "left_context": "", "right_context": ""})", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["entity_id"], 1);
+  EXPECT_EQ(j["alternatives"].size(), 2u);
+  auto batch = c.Post("/link", R"({"mentions": [{"mention": "hilton", "left_context": "", "right_context": ""},
+                                                 {"mention": "Lyon", "left_context": "", "right_context": ""}]})",
+                      "application/json");
+  ASSERT_TRUE(batch);
+  auto arr = nlohmann::json::parse(batch->body);
+  ASSERT_EQ(arr.size(), 2u);
+  EXPECT_EQ(arr[0]["entity_id"], 2);
+  EXPECT_TRUE(arr[1]["entity_id"].is_null());
+  EXPECT_EQ(arr[1]["reason"], "not in alias table");
+  auto e = c.Get("/entity/2");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(nlohmann::json::parse(e->body)["title"], "Paris Hilton");
+  auto missing = c.Get("/entity/99");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_TRUE(nlohmann::json::parse(missing->body).contains("error"));
+}
+
+TEST_F(Server, BadRequestsGetJsonErrors) {
+  auto c = client();
+  auto bad = c.Post("/link", "{not json", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(nlohmann::json::parse(bad->body)["error"].get<std::string>().find("not valid JSON"), std::string::npos);
+  auto field = c.Post("/link", R"([{"mention": "x", "left_context": "", "right_context": ""}, {"mention": 3}])", "application/json");
+  ASSERT_TRUE(field);
+  EXPECT_EQ(field->status, 400);
+  EXPECT_NE(nlohmann::json::parse(field->body)["error"].get<std::string>().find("mentions[1]: field 'mention'"), std::string::npos)
+      << field->body;
+  nlohmann::json many = nlohmann::json::array();
+  for (int i = 0; i < 9; ++i) many.push_back({{"mention", "a"}, {"left_context", ""}, {"right_context", ""}});
+  auto too_many = c.Post("/link", many.dump(), "application/json");
+  ASSERT_TRUE(too_many);
+  EXPECT_EQ(too_many->status, 413);
+  auto big = c.Post("/link", std::string(5000, ' '), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  auto route = c.Get("/nowhere");
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->status, 404);
+  // Still serving after all that.
+  auto h = c.Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+}
+
+TEST_F(Server, ConcurrentClientsAndCleanShutdown) {
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t)
+    clients.emplace_back([&] {
+      auto c = client();
+      for (int i = 0; i < 20; ++i) {
+        auto r = c.Post("/link", R"({"mention": "Paris", "left_context": "in", "right_context": "today"})", "application/json");
+        if (r && r->status == 200 && nlohmann::json::parse(r->body)["entity_id"] == 1) ++ok;
+        else ++bad;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 320);
+  EXPECT_EQ(bad.load(), 0);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  pid = -1;
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace ner4el
