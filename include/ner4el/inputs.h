@@ -36,6 +36,10 @@ struct EntityInput {
   std::vector<int> attention_mask;
 };
 
+/// Drops the trailing padding of an entity input. Padding is masked, so the encoder's [CLS] vector
+/// is the same (up to float rounding); shorter inputs make batches of short descriptions cheaper.
+void trim_padding(EntityInput& input);
+
 /// Builds encoder inputs. Holds a reference to the tokenizer, which must outlive it.
 /// Thread-safe for concurrent const calls.
 class InputEncoder {

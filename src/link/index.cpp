@@ -218,11 +218,7 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
       for (size_t i = c; i < end; ++i) {
         auto e = kb.entity(todo[i]);
         auto in = model.input_encoder().encode_entity(e->description, e->ner_class);
-        // Trailing padding is masked anyway; dropping it lets a batch stop at its longest text.
-        while (!in.ids.empty() && in.ids.back() == 0) {
-          in.ids.pop_back();
-          in.attention_mask.pop_back();
-        }
+        trim_padding(in);  // then a batch stops at its longest text
         inputs.emplace_back(todo[i], std::move(in));
       }
       std::stable_sort(inputs.begin(), inputs.end(),

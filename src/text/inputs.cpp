@@ -18,6 +18,13 @@ std::vector<int> mask_of(const std::vector<int>& ids) {
 }
 }  // namespace
 
+void trim_padding(EntityInput& input) {
+  while (!input.ids.empty() && input.ids.back() == 0) {
+    input.ids.pop_back();
+    input.attention_mask.pop_back();
+  }
+}
+
 InputEncoder::InputEncoder(const WordPieceTokenizer& tokenizer, InputOptions options)
     : tokenizer_(tokenizer), options_(options) {
   if (options_.window < 4)
