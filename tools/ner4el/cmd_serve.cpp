@@ -158,6 +158,10 @@ void add_serve_command(CLI::App& app) {
     const int threads = a->threads;
     server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     server.set_payload_max_length(a->max_body);
+    // Long keep-alive: clients that reconnect every few requests race the server's close.
+    server.set_keep_alive_max_count(100000);
+    server.set_keep_alive_timeout(30);
+    server.set_tcp_nodelay(true);
     std::atomic<uint64_t> served{0};
 
     server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
@@ -200,7 +204,8 @@ void add_serve_command(CLI::App& app) {
           return send_error(res, 400, msg);
         }
       }
-      auto results = batcher.submit(std::move(mentions)).get();
+      // The count prior gains nothing from batching: it links in the request's own thread.
+      auto results = setup.model ? batcher.submit(std::move(mentions)).get() : setup.linker->link(mentions);
       nlohmann::json out = nlohmann::json::array();
       for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(items[i], results[i]));
       served += results.size();
