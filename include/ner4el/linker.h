@@ -10,6 +10,7 @@
 #include "ner4el/dataset.h"
 #include "ner4el/kb.h"
 #include "ner4el/model.h"
+#include "ner4el/ner.h"
 
 namespace ner4el {
 
@@ -19,6 +20,9 @@ struct LinkOptions {
   /// Keep entity vectors computed on the fly. false re-encodes every candidate for every mention,
   /// as the release does (for comparisons only).
   bool cache_entity_vectors = true;
+  bool ner_cd = false;  ///< NER-constrained decoding (needs a NER classifier)
+  bool ner_cg = false;  ///< NER-enhanced candidate generation (needs a NER classifier)
+  NerCdOptions cd;      ///< NER-CD's release quirk switch
 };
 
 struct ScoredEntity {
@@ -70,8 +74,10 @@ class BiEncoderLinker : public Linker {
  public:
   /// index (optional, may be null) supplies precomputed entity vectors; it must have been built with
   /// this model (EntityIndex::check_model). Entities missing from it are encoded on the fly.
+  /// ner (optional) is the NER classifier that options.ner_cd / ner_cg use.
+  /// @throws InvalidArgument when ner_cd or ner_cg is asked for without a classifier.
   BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options = {},
-                  const class EntityIndex* index = nullptr);
+                  const class EntityIndex* index = nullptr, const NerClassifier* ner = nullptr);
   ~BiEncoderLinker() override;
   using Linker::link;
   std::vector<LinkResult> link(const std::vector<Mention>& mentions) const override;
@@ -85,6 +91,7 @@ class BiEncoderLinker : public Linker {
   CandidateGenerator candidates_;
   LinkOptions options_;
   const EntityIndex* index_;
+  const NerClassifier* ner_;
   std::unique_ptr<Cache> cache_;
 };
 

@@ -17,9 +17,11 @@ struct BiEncoderLinker::Cache {
 };
 
 BiEncoderLinker::BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options,
-                                 const EntityIndex* index)
-    : kb_(kb), model_(model), candidates_(kb, {.k = options.k}), options_(options), index_(index),
+                                 const EntityIndex* index, const NerClassifier* ner)
+    : kb_(kb), model_(model), candidates_(kb, {.k = options.k}), options_(options), index_(index), ner_(ner),
       cache_(std::make_unique<Cache>()) {
+  if ((options_.ner_cd || options_.ner_cg) && !ner_)
+    throw InvalidArgument("NER-CD and NER-CG need a NER classifier (--ner-model)");
   if (index_ && index_->dim() != model_.dim())
     throw InvalidArgument("the entity index has vectors of dimension " + std::to_string(index_->dim()) +
                           ", the model " + std::to_string(model_.dim()));
@@ -40,6 +42,18 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
   std::vector<size_t> scored;  // mentions with candidates
   std::vector<int64_t> missing;
   std::unordered_set<int64_t> queued;
+  // The classifier's class probabilities, when NER-CD or NER-CG is on.
+  std::vector<std::vector<float>> probs;
+  if (ner_ && (options_.ner_cd || options_.ner_cg)) {
+    std::vector<MentionInput> ner_inputs;
+    for (const auto& m : mentions)
+      ner_inputs.push_back(ner_->input_encoder().encode_mention(m.left_context, m.mention, m.right_context));
+    probs = ner_->predict(ner_inputs);
+  }
+  auto class_of = [&](int64_t id) {
+    auto b = kb_.brief(id);
+    return b ? kb_.class_name(b->class_index) : std::string();
+  };
   // Vectors for this batch: from the index, the cache, or encoded now (in one batched pass).
   std::unordered_map<int64_t, std::vector<float>> local;
   std::vector<float> buf(d);
@@ -50,6 +64,15 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
       out[i].miss = set.miss;
       out[i].candidates = set.ids.size();
       cands[i] = std::move(set.ids);
+      if (options_.ner_cg && !probs.empty() && !cands[i].empty()) {
+        std::vector<std::string> classes;
+        for (int64_t id : cands[i]) classes.push_back(class_of(id));
+        std::vector<int64_t> kept;
+        for (size_t k : ner_cg_keep(classes, probs[i], ner_->classes())) kept.push_back(cands[i][k]);
+        cands[i] = std::move(kept);
+        out[i].candidates = cands[i].size();
+        if (cands[i].empty()) out[i].miss = CandidateMiss::NoCandidates;
+      }
       if (cands[i].empty()) continue;
       scored.push_back(i);
       inputs.push_back(model_.input_encoder().encode_mention(mentions[i].left_context, mentions[i].mention,
@@ -108,10 +131,19 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
       scores[c] = cosine(&mv[s * d], ev, d);
     }
     auto norm = min_max_normalise(scores);
+    std::vector<float> key = scores;
+    if (options_.ner_cd && !probs.empty()) {
+      std::vector<std::string> classes;
+      for (int64_t id : ids) classes.push_back(class_of(id));
+      apply_ner_cd(norm, classes, probs[i], ner_->classes(), options_.cd);
+      key = norm;  // decoding now follows the constrained normalised scores
+      for (auto& k : key)
+        if (std::isnan(k)) k = 1;  // a single candidate (0/0): it is the prediction
+    }
     std::vector<size_t> order(ids.size());
     std::iota(order.begin(), order.end(), 0);
     // Ranking by cosine equals ranking by the normalised score; ties keep the count order.
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] > key[b]; });
     std::optional<int64_t> gold;
     if (mentions[i].output) gold = kb_.id_of_title(*mentions[i].output);
     for (size_t r = 0; r < order.size(); ++r) {

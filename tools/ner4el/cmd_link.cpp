@@ -17,7 +17,8 @@ namespace ner4el::cli {
 
 void add_link_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, vocab, index, input = "-", output;
+    std::string kb, model, vocab, index, ner_model, input = "-", output;
+    bool cd_exact = false;
     LinkOptions opt;
     int batch = 64;
   };
@@ -32,13 +33,18 @@ void add_link_command(CLI::App& app) {
   cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder (config.json, vocab.txt) it was trained from");
   cmd->add_option("--batch", a->batch, "mentions encoded together")->capture_default_str();
   cmd->add_option("--index", a->index, "entity-vector index from 'ner4el index' (made with the same model)");
+  cmd->add_option("--ner-model", a->ner_model, "NER classifier for --ner-cd / --ner-cg");
+  cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
+  cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
+  cmd->add_flag("--cd-exact", a->cd_exact, "NER-CD: exact class match (release: substring, keeps class-less candidates)");
   cmd->add_option("-i,--input", a->input, "mentions file, '-' for standard input")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
   cmd->callback([a] {
     configure_threads();
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt);
+    a->opt.cd.quirk_substring_match = !a->cd_exact;
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model);
     const Linker* linker = setup.linker.get();
     std::ifstream file;
     std::istream* in = &std::cin;

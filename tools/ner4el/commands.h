@@ -14,5 +14,6 @@ void add_link_command(CLI::App& app);
 void add_model_commands(CLI::App& app);
 void add_index_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
 
 }  // namespace ner4el::cli

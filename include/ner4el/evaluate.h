@@ -1,0 +1,34 @@
+// In-KB accuracy and candidate recall over a data set (SPEC "Which mentions are scored").
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ner4el/dataset.h"
+#include "ner4el/kb.h"
+#include "ner4el/linker.h"
+
+namespace ner4el {
+
+struct EvalCounts {
+  std::size_t read = 0;               ///< mentions in the data set
+  std::size_t not_in_alias_table = 0;  ///< dropped: lower(mention) is not an alias
+  std::size_t gold_unknown = 0;        ///< dropped: the gold title has no id in the KB
+  std::size_t no_candidates = 0;       ///< dropped: no candidate remains
+  std::size_t scored = 0;              ///< the rest: accuracy is over these
+  std::size_t gold_in_candidates = 0;  ///< scored mentions whose gold entity is a candidate
+  std::size_t correct = 0;             ///< scored mentions linked to the gold entity
+  double accuracy() const { return scored ? static_cast<double>(correct) / scored : 0; }
+  double recall() const { return scored ? static_cast<double>(gold_in_candidates) / scored : 0; }
+};
+
+/// Links every mention (in batches) and counts. Mentions need a gold "output".
+/// @throws InvalidArgument when a mention has no gold output.
+EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::vector<Mention>& mentions,
+                    std::size_t batch_size = 64, const ProgressFn& progress = {});
+
+/// The paper's column for a data-set file name ("aida_test.jsonl" -> "AIDA"), or "" when none fits.
+std::string paper_column(const std::string& file_name);
+
+}  // namespace ner4el
