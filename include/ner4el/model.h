@@ -114,9 +114,10 @@ class NerClassifier {
 
   struct Impl;
   Impl& impl() const { return *impl_; }
+  /// For the library's trainers, which assemble a classifier from an encoder.
+  explicit NerClassifier(std::unique_ptr<Impl> impl);
 
  private:
-  explicit NerClassifier(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

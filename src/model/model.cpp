@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ner4el/error.h"
+#include "model/model_impl.h"
 #include "ner4el/torch/bert.h"
 
 namespace ner4el {
@@ -188,36 +189,6 @@ std::pair<torch::Tensor, torch::Tensor> batch_tensors(const std::vector<Input>& 
 // ---------------------------------------------------------------------------------------------
 // LinkerModel
 
-struct LinkerModel::Impl {
-  BertConfig config;
-  std::unique_ptr<WordPieceTokenizer> tokenizer;
-  std::unique_ptr<InputEncoder> inputs;
-  BertEncoder mention{nullptr}, entity{nullptr};  // the same module when shared (the default)
-  std::vector<std::string> warnings;
-  int window = 128;
-  bool ner_r = true;
-
-  std::string fingerprint;
-  std::once_flag fingerprint_once;
-
-  void finish(const LoadOptions& opt) {
-    tokenizer = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_path(vocab_path));
-    // The release resized the embeddings for [E] and [\E]; a pre-trained encoder grows here the same way.
-    torch::manual_seed(2);
-    for (auto* e : {&mention, &entity})
-      if ((*e)->config.vocab_size < tokenizer->size()) (*e)->resize_token_embeddings(tokenizer->size());
-    config = mention->config;
-    InputOptions io;
-    io.window = window;
-    io.ner_r = ner_r;
-    inputs = std::make_unique<InputEncoder>(*tokenizer, io);
-    mention->eval();
-    entity->eval();
-    (void)opt;
-  }
-  std::string vocab_path;
-};
-
 LinkerModel::LinkerModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LinkerModel::~LinkerModel() = default;
 LinkerModel::LinkerModel(LinkerModel&&) noexcept = default;
@@ -361,16 +332,6 @@ std::vector<float> LinkerModel::embed_entities(const std::vector<EntityInput>& i
 
 // ---------------------------------------------------------------------------------------------
 // NerClassifier
-
-struct NerClassifier::Impl {
-  BertEncoder encoder{nullptr};
-  torch::nn::Linear linear{nullptr};
-  std::vector<std::string> classes;
-  std::unique_ptr<WordPieceTokenizer> tokenizer;
-  std::unique_ptr<InputEncoder> inputs;
-  BertConfig config;
-  int window = 128;
-};
 
 NerClassifier::NerClassifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 NerClassifier::~NerClassifier() = default;

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   ner4el::cli::add_index_command(app);
   ner4el::cli::add_serve_command(app);
   ner4el::cli::add_evaluate_command(app);
+  ner4el::cli::add_train_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

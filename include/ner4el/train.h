@@ -1,0 +1,99 @@
+// Training the bi-encoder (with NER-R, NER-NS) and the NER classifier (SPEC "Model",
+// "Default configuration", "NER classifier").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ner4el/kb.h"
+
+namespace ner4el {
+
+/// Every option of the linker's training, with the release's defaults (conf/ner4el.yaml).
+struct TrainConfig {
+  std::string encoder;           ///< starting weights: Hugging Face folder, ner4el model or .ckpt
+  std::string vocab;             ///< Hugging Face folder (config.json, vocab.txt) when encoder has none
+  std::string kb;                ///< knowledge base directory
+  std::string train_data;        ///< NER4EL JSON Lines with gold outputs
+  std::string dev_data;          ///< for early stopping (dev accuracy each epoch)
+  std::string output_dir = "runs/ner4el";  ///< checkpoints, metrics.jsonl, the processed-data cache
+  int window = 128;              ///< W
+  int k = 40;                    ///< candidates per mention
+  bool ner_r = true;             ///< NER-R: "CLASS[SEP]description" on the entity side
+  bool ner_ns = true;            ///< NER-NS: fill candidate sets with negatives of the gold class
+  bool random_negatives = false; ///< fill with uniform negatives instead (when ner_ns is off)
+  double lr = 1e-5;              ///< Adam
+  double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8, weight_decay = 0;
+  int accumulation = 256;        ///< mentions per optimiser step (batch size is 1)
+  int epochs = 100;              ///< at most
+  int patience = 5;              ///< epochs without a better dev accuracy before stopping
+  int keep_best = 3;             ///< best checkpoints kept
+  uint64_t seed = 2;
+  bool cosine_restarts = false;  ///< cosine annealing with warm restarts, per optimiser step
+  int restart_t0 = 10;           ///< T_0 (optimiser steps)
+  int restart_t_mult = 2;        ///< T_mult
+  double dropout = 0.5;          ///< declared by the release; its vectors never pass through it
+  int threads = 0;               ///< 0: one per core
+  bool resume = true;            ///< continue from output_dir/last when it exists
+
+  /// Reads a YAML file of these keys. @throws NotFound, FormatError naming the file, line and key.
+  static TrainConfig from_yaml(const std::string& path);
+  /// Sets one key from text ("lr", "1e-4"). @throws InvalidArgument naming an unknown key or bad value.
+  void set(const std::string& key, const std::string& value);
+  std::string to_yaml() const;
+};
+
+struct EpochLog {
+  int epoch = 0;
+  int64_t steps = 0;        ///< optimiser steps so far
+  double loss = 0;          ///< mean training loss over the epoch
+  double dev_accuracy = 0;  ///< in-KB accuracy on the dev set
+  double seconds = 0;
+};
+
+struct TrainReport {
+  size_t train_mentions = 0;   ///< training mentions kept
+  size_t dropped = 0;          ///< not in alias table, gold unknown, or gold not among the candidates
+  std::vector<EpochLog> epochs;
+  int best_epoch = 0;
+  double best_dev_accuracy = 0;
+  std::string best_checkpoint;  ///< model folder of the best epoch
+  bool resumed = false;         ///< continued an earlier run
+  bool early_stopped = false;
+};
+
+/// Receives progress ("epoch 3", mentions done, mentions in the epoch) and log lines.
+struct TrainCallbacks {
+  ProgressFn progress;
+  std::function<void(const std::string&)> log;
+};
+
+/// Trains the bi-encoder. Checkpoints (model folder + optimiser state + trainer state) are written
+/// atomically at the end of every epoch to output_dir/last, and the best keep_best epochs to
+/// output_dir/epoch-N; a run started again with the same output_dir resumes after the last finished
+/// epoch and ends with the same weights as an uninterrupted run.
+TrainReport train_linker(const TrainConfig& config, const TrainCallbacks& callbacks = {});
+
+struct TrainNerConfig {
+  std::string encoder, vocab, kb, train_data, dev_data;
+  std::string output_dir = "runs/ner-classifier";
+  int window = 128;
+  double lr = 2e-5;
+  int batch_size = 16;
+  int epochs = 3;
+  uint64_t seed = 2;
+};
+
+struct TrainNerReport {
+  size_t train_mentions = 0, dropped = 0;
+  std::vector<double> dev_accuracy;  ///< class accuracy per epoch
+  std::string best_checkpoint;
+};
+
+/// Trains the NER classifier on the training mentions labelled with their gold entity's class
+/// (classes in the KB's order). The best epoch by dev class accuracy is saved as a ner4el folder.
+TrainNerReport train_ner_classifier(const TrainNerConfig& config, const TrainCallbacks& callbacks = {});
+
+}  // namespace ner4el

@@ -1,0 +1,54 @@
+// Internals of the model facades, shared by model.cpp and the trainers (internal header).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ner4el/model.h"
+#include "ner4el/torch/bert.h"
+
+namespace ner4el {
+
+struct LinkerModel::Impl {
+  BertConfig config;
+  std::unique_ptr<WordPieceTokenizer> tokenizer;
+  std::unique_ptr<InputEncoder> inputs;
+  BertEncoder mention{nullptr}, entity{nullptr};  // the same module when shared (the default)
+  std::vector<std::string> warnings;
+  int window = 128;
+  bool ner_r = true;
+
+  std::string fingerprint;
+  std::once_flag fingerprint_once;
+
+  void finish(const LoadOptions& opt) {
+    tokenizer = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_path(vocab_path));
+    // The release resized the embeddings for [E] and [\E]; a pre-trained encoder grows here the same way.
+    torch::manual_seed(2);
+    for (auto* e : {&mention, &entity})
+      if ((*e)->config.vocab_size < tokenizer->size()) (*e)->resize_token_embeddings(tokenizer->size());
+    config = mention->config;
+    InputOptions io;
+    io.window = window;
+    io.ner_r = ner_r;
+    inputs = std::make_unique<InputEncoder>(*tokenizer, io);
+    mention->eval();
+    entity->eval();
+    (void)opt;
+  }
+  std::string vocab_path;
+};
+
+struct NerClassifier::Impl {
+  BertEncoder encoder{nullptr};
+  torch::nn::Linear linear{nullptr};
+  std::vector<std::string> classes;
+  std::unique_ptr<WordPieceTokenizer> tokenizer;
+  std::unique_ptr<InputEncoder> inputs;
+  BertConfig config;
+  int window = 128;
+};
+
+}  // namespace ner4el

@@ -1,0 +1,114 @@
+#include <yaml-cpp/yaml.h>
+
+#include <sstream>
+
+#include "ner4el/error.h"
+#include "ner4el/train.h"
+
+namespace ner4el {
+
+namespace {
+
+bool parse_bool(const std::string& v, bool& out) {
+  if (v == "true" || v == "True" || v == "1" || v == "yes" || v == "on") return out = true, true;
+  if (v == "false" || v == "False" || v == "0" || v == "no" || v == "off") return out = false, true;
+  return false;
+}
+
+template <typename T>
+bool parse_number(const std::string& v, T& out) {
+  std::istringstream ss(v);
+  T x;
+  if (!(ss >> x) || !ss.eof()) return false;
+  out = x;
+  return true;
+}
+
+}  // namespace
+
+void TrainConfig::set(const std::string& key, const std::string& value) {
+  auto bad = [&](const char* what) {
+    throw InvalidArgument("training option '" + key + "': expected " + what + ", found '" + value + "'");
+  };
+  auto str = [&](std::string& dst) { dst = value; };
+  auto integer = [&](int& dst) { if (!parse_number(value, dst)) bad("an integer"); };
+  auto real = [&](double& dst) { if (!parse_number(value, dst)) bad("a number"); };
+  auto flag = [&](bool& dst) { if (!parse_bool(value, dst)) bad("true or false"); };
+  if (key == "encoder") str(encoder);
+  else if (key == "vocab") str(vocab);
+  else if (key == "kb") str(kb);
+  else if (key == "train_data") str(train_data);
+  else if (key == "dev_data") str(dev_data);
+  else if (key == "output_dir") str(output_dir);
+  else if (key == "window") integer(window);
+  else if (key == "k") integer(k);
+  else if (key == "ner_r") flag(ner_r);
+  else if (key == "ner_ns") flag(ner_ns);
+  else if (key == "random_negatives") flag(random_negatives);
+  else if (key == "lr") real(lr);
+  else if (key == "beta1") real(beta1);
+  else if (key == "beta2") real(beta2);
+  else if (key == "adam_eps") real(adam_eps);
+  else if (key == "weight_decay") real(weight_decay);
+  else if (key == "accumulation") integer(accumulation);
+  else if (key == "epochs") integer(epochs);
+  else if (key == "patience") integer(patience);
+  else if (key == "keep_best") integer(keep_best);
+  else if (key == "seed") { if (!parse_number(value, seed)) bad("a non-negative integer"); }
+  else if (key == "cosine_restarts") flag(cosine_restarts);
+  else if (key == "restart_t0") integer(restart_t0);
+  else if (key == "restart_t_mult") integer(restart_t_mult);
+  else if (key == "dropout") real(dropout);
+  else if (key == "threads") integer(threads);
+  else if (key == "resume") flag(resume);
+  else throw InvalidArgument("unknown training option '" + key + "' (see conf/ner4el.yaml for the list)");
+  if (window < 4 || k < 1 || accumulation < 1 || epochs < 0 || patience < 1 || keep_best < 1 || lr <= 0)
+    throw InvalidArgument("training option '" + key + "' = '" + value + "' is out of range");
+}
+
+TrainConfig TrainConfig::from_yaml(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw NotFound("cannot open training configuration " + path);
+  } catch (const YAML::Exception& e) {
+    throw FormatError(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  TrainConfig c;
+  if (!root.IsDefined() || root.IsNull()) return c;
+  if (!root.IsMap()) throw FormatError(path + ": expected a mapping of option: value");
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    const std::string value = kv.second.IsNull() ? "" : kv.second.as<std::string>();
+    try {
+      c.set(key, value);
+    } catch (const InvalidArgument& e) {
+      throw FormatError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": " + e.what());
+    }
+  }
+  return c;
+}
+
+std::string TrainConfig::to_yaml() const {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "encoder" << YAML::Value << encoder << YAML::Key << "vocab" << YAML::Value << vocab;
+  out << YAML::Key << "kb" << YAML::Value << kb << YAML::Key << "train_data" << YAML::Value << train_data;
+  out << YAML::Key << "dev_data" << YAML::Value << dev_data << YAML::Key << "output_dir" << YAML::Value << output_dir;
+  out << YAML::Key << "window" << YAML::Value << window << YAML::Key << "k" << YAML::Value << k;
+  out << YAML::Key << "ner_r" << YAML::Value << ner_r << YAML::Key << "ner_ns" << YAML::Value << ner_ns;
+  out << YAML::Key << "random_negatives" << YAML::Value << random_negatives << YAML::Key << "lr" << YAML::Value << lr;
+  out << YAML::Key << "beta1" << YAML::Value << beta1 << YAML::Key << "beta2" << YAML::Value << beta2;
+  out << YAML::Key << "adam_eps" << YAML::Value << adam_eps << YAML::Key << "weight_decay" << YAML::Value << weight_decay;
+  out << YAML::Key << "accumulation" << YAML::Value << accumulation << YAML::Key << "epochs" << YAML::Value << epochs;
+  out << YAML::Key << "patience" << YAML::Value << patience << YAML::Key << "keep_best" << YAML::Value << keep_best;
+  out << YAML::Key << "seed" << YAML::Value << seed << YAML::Key << "cosine_restarts" << YAML::Value << cosine_restarts;
+  out << YAML::Key << "restart_t0" << YAML::Value << restart_t0 << YAML::Key << "restart_t_mult" << YAML::Value << restart_t_mult;
+  out << YAML::Key << "dropout" << YAML::Value << dropout << YAML::Key << "threads" << YAML::Value << threads;
+  out << YAML::Key << "resume" << YAML::Value << resume;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace ner4el

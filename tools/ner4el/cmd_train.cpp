@@ -1,0 +1,73 @@
+#include <iostream>
+
+#include "commands.h"
+#include "ner4el/error.h"
+#include "ner4el/train.h"
+#include "progress.h"
+
+namespace ner4el::cli {
+
+void add_train_commands(CLI::App& app) {
+  {
+    struct Args {
+      std::string config;
+      std::vector<std::string> sets;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("train", "Train the NER4EL bi-encoder (NER-R, NER-NS) with early stopping on dev "
+                                            "accuracy; resumes after an interruption; metrics in OUTPUT/metrics.jsonl");
+    cmd->add_option("--config", a->config, "YAML configuration (defaults: conf/ner4el.yaml)");
+    cmd->add_option("--set", a->sets, "override one option: key=value (repeatable)");
+    cmd->callback([a] {
+      TrainConfig c = a->config.empty() ? TrainConfig{} : TrainConfig::from_yaml(a->config);
+      for (const auto& kv : a->sets) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos) throw InvalidArgument("--set expects key=value, found '" + kv + "'");
+        c.set(kv.substr(0, eq), kv.substr(eq + 1));
+      }
+      Progress progress;
+      TrainCallbacks cb;
+      cb.progress = [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
+      cb.log = [&](const std::string& line) {
+        progress.done();
+        std::cerr << line << "\n";
+      };
+      auto r = train_linker(c, cb);
+      progress.done();
+      std::cout << "trained on " << r.train_mentions << " mentions (" << r.dropped << " dropped); " << r.epochs.size()
+                << " epoch(s) logged" << (r.early_stopped ? ", stopped early" : "") << "; best dev accuracy "
+                << 100 * r.best_dev_accuracy << "% at epoch " << r.best_epoch << ": " << r.best_checkpoint << "\n";
+    });
+  }
+  {
+    auto c = std::make_shared<TrainNerConfig>();
+    auto* cmd = app.add_subcommand("train-ner", "Train the NER classifier on the training mentions labelled with their "
+                                                "gold entity's class (classes in the KB's order)");
+    cmd->add_option("--encoder", c->encoder, "starting encoder (Hugging Face folder, ner4el model)")->required();
+    cmd->add_option("--vocab", c->vocab, "Hugging Face folder when the encoder has no vocabulary");
+    cmd->add_option("--kb", c->kb, "knowledge base (gives the classes)")->required();
+    cmd->add_option("--train", c->train_data, "training mentions (JSON Lines)")->required();
+    cmd->add_option("--dev", c->dev_data, "dev mentions (JSON Lines)")->required();
+    cmd->add_option("-o,--output", c->output_dir, "output folder (best/ holds the classifier)")->capture_default_str();
+    cmd->add_option("--epochs", c->epochs, "epochs")->capture_default_str();
+    cmd->add_option("--lr", c->lr, "Adam learning rate")->capture_default_str();
+    cmd->add_option("--batch", c->batch_size, "mentions per step")->capture_default_str();
+    cmd->add_option("--window", c->window, "window W")->capture_default_str();
+    cmd->add_option("--seed", c->seed, "random seed")->capture_default_str();
+    cmd->callback([c] {
+      Progress progress;
+      TrainCallbacks cb;
+      cb.progress = [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
+      cb.log = [&](const std::string& line) {
+        progress.done();
+        std::cerr << line << "\n";
+      };
+      auto r = train_ner_classifier(*c, cb);
+      progress.done();
+      std::cout << "trained on " << r.train_mentions << " mentions (" << r.dropped << " without a classed gold entity); best: "
+                << r.best_checkpoint << "\n";
+    });
+  }
+}
+
+}  // namespace ner4el::cli
