@@ -152,3 +152,41 @@ TEST(Cli, LinkReportsMalformedLinesAndGoesOn) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+TEST(Cli, EvaluatePrintsDropCountsAndThePaperTable) {
+  std::string msnbc = test::shared_data("msnbc_test.jsonl");
+  if (msnbc.empty()) GTEST_SKIP() << "../shared/data/ner4el not found";
+  test::TempDir dir;
+  ASSERT_EQ(test::run(tool() + " kb build --from wordnet -o " + dir.file("kb") + " >/dev/null"), 0);
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + msnbc + " " + NER4EL_SOURCE_DIR +
+                          "/examples/mentions.jsonl --json",
+                      &out),
+            0);
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["system"], "count prior");
+  ASSERT_EQ(j["data_sets"].size(), 2u);
+  const auto& m = j["data_sets"][0];
+  EXPECT_EQ(m["column"], "MSNBC");
+  EXPECT_EQ(m["read"], 656);
+  EXPECT_EQ(m["read"].get<int>(), m["not_in_alias_table"].get<int>() + m["gold_unknown"].get<int>() +
+                                      m["no_candidates"].get<int>() + m["scored"].get<int>());
+  const auto& ex = j["data_sets"][1];  // the shipped examples: 10 mentions, 1 unknown alias, 8 of 9 right
+  EXPECT_EQ(ex["read"], 10);
+  EXPECT_EQ(ex["not_in_alias_table"], 1);
+  EXPECT_EQ(ex["scored"], 9);
+  EXPECT_NEAR(ex["accuracy"].get<double>(), 8.0 / 9.0, 1e-12);
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + msnbc, &out), 0);
+  EXPECT_NE(out.find("| system | AIDA | MSNBC | AQUAINT | ACE2004 | CWEB | WIKI | Avg |"), std::string::npos) << out;
+  EXPECT_NE(out.find("| count prior | - | "), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + msnbc + " --ner-cd 2>&1", &out), 1);
+  EXPECT_NE(out.find("need a trained --model"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el

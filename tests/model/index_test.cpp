@@ -153,3 +153,42 @@ TEST_F(IndexTest, OtherModelAndCorruptFilesAreRefused) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// NER-CD in the linker: candidates the rule excludes end with normalised score 0 and rank after
+// every kept candidate with a positive score.
+TEST_F(IndexTest, NerConstrainedDecodingInTheLinker) {
+  const std::vector<std::string> classes{"PER", "LOC", "ORG", "ANIM", "BIO", "CEL", "DIS", "EVE", "FOOD",
+                                         "INST", "MEDIA", "MON", "NUM", "PHYS", "PLANT", "SUPER", "TIME", "VEHI"};
+  LoadOptions lo;
+  lo.vocab = kFix + "/hf";
+  lo.window = 32;
+  auto ner = NerClassifier::load(kFix + "/ner_classifier.pt", classes, lo);
+  LinkOptions opt;
+  opt.top = 12;
+  opt.ner_cd = true;
+  opt.cd.quirk_substring_match = false;
+  BiEncoderLinker linker(*kb, *model, opt, nullptr, &ner);
+  auto ms = mentions();
+  auto results = linker.link(ms);
+  for (size_t i = 0; i < ms.size(); ++i) {
+    auto probs = ner.predict({ner.input_encoder().encode_mention(ms[i].left_context, ms[i].mention, ms[i].right_context)})[0];
+    auto top3 = top_classes(probs, 3);
+    bool seen_zero = false;
+    for (const auto& e : results[i].ranked) {
+      bool allowed = probs[top3[0]] > 0.5f ? e.ner_class == classes[top3[0]]
+                                           : (e.ner_class == classes[top3[0]] || e.ner_class == classes[top3[1]] ||
+                                              e.ner_class == classes[top3[2]]);
+      ASSERT_TRUE(e.normalised.has_value());
+      if (!allowed) EXPECT_EQ(*e.normalised, 0.0) << e.title;
+      if (*e.normalised == 0.0) seen_zero = true;
+      else EXPECT_FALSE(seen_zero) << "a positive score ranks after a zeroed one";
+    }
+  }
+  EXPECT_THROW(BiEncoderLinker(*kb, *model, opt), InvalidArgument);  // NER-CD without a classifier
+}
+
+}  // namespace
+}  // namespace ner4el
