@@ -158,6 +158,26 @@ ModelFiles locate(const std::string& path, const LoadOptions& opt) {
   return f;
 }
 
+/// Writes a ner4el model folder (config.json with meta's fields, vocab.txt, model.safetensors) into
+/// dir + ".tmp", then renames it to dir.
+void write_model_folder(const std::string& dir, const StateDict& weights, nlohmann::json meta, const BertConfig& config,
+                        const WordPieceTokenizer& tokenizer) {
+  fs::path out(dir), tmp = dir + ".tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  write_safetensors((tmp / "model.safetensors").string(), weights, {{"format", "pt"}, {"producer", "ner4el"}});
+  meta["format"] = "ner4el-model";
+  meta["format_version"] = kModelFormatVersion;
+  meta["bert"] = nlohmann::json::parse(config.to_json_text());
+  std::ofstream(tmp / "config.json") << meta.dump(2) << "\n";
+  std::ofstream vocab(tmp / "vocab.txt");
+  for (int i = 0; i < tokenizer.size(); ++i) vocab << tokenizer.id_to_token(i) << "\n";
+  vocab.close();
+  if (!vocab) throw Error("cannot write " + (tmp / "vocab.txt").string());
+  if (fs::exists(out)) fs::remove_all(out);
+  fs::rename(tmp, out);
+}
+
 bool has_prefix(const StateDict& sd, const std::string& prefix) {
   return std::any_of(sd.begin(), sd.end(), [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
 }
@@ -250,23 +270,12 @@ LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
 }
 
 void LinkerModel::save(const std::string& dir) const {
-  fs::path out(dir), tmp = dir + ".tmp";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
   StateDict sd;
   for (const auto& p : impl_->mention->named_parameters()) sd["encoder." + p.key()] = p.value();
   if (impl_->entity.get() != impl_->mention.get())
     for (const auto& p : impl_->entity->named_parameters()) sd["entity_encoder." + p.key()] = p.value();
-  write_safetensors((tmp / "model.safetensors").string(), sd, {{"format", "pt"}, {"producer", "ner4el"}});
-  nlohmann::json meta{{"format", "ner4el-model"}, {"format_version", kModelFormatVersion}, {"kind", "linker"},
-                      {"window", impl_->window}, {"ner_r", impl_->ner_r},
-                      {"bert", nlohmann::json::parse(impl_->config.to_json_text())}};
-  std::ofstream(tmp / "config.json") << meta.dump(2) << "\n";
-  std::ofstream vocab(tmp / "vocab.txt");
-  for (int i = 0; i < impl_->tokenizer->size(); ++i) vocab << impl_->tokenizer->id_to_token(i) << "\n";
-  vocab.close();
-  if (fs::exists(out)) fs::remove_all(out);
-  fs::rename(tmp, out);
+  write_model_folder(dir, sd, {{"kind", "linker"}, {"window", impl_->window}, {"ner_r", impl_->ner_r}}, impl_->config,
+                     *impl_->tokenizer);
 }
 
 const BertConfig& LinkerModel::config() const { return impl_->config; }
@@ -386,23 +395,12 @@ NerClassifier NerClassifier::load(const std::string& path, const std::vector<std
 }
 
 void NerClassifier::save(const std::string& dir) const {
-  fs::path out(dir), tmp = dir + ".tmp";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
   StateDict sd;
   for (const auto& p : impl_->encoder->named_parameters()) sd["encoder." + p.key()] = p.value();
   sd["linear.weight"] = impl_->linear->weight;
   sd["linear.bias"] = impl_->linear->bias;
-  write_safetensors((tmp / "model.safetensors").string(), sd, {{"format", "pt"}, {"producer", "ner4el"}});
-  nlohmann::json meta{{"format", "ner4el-model"}, {"format_version", kModelFormatVersion}, {"kind", "ner_classifier"},
-                      {"window", impl_->window}, {"classes", impl_->classes},
-                      {"bert", nlohmann::json::parse(impl_->config.to_json_text())}};
-  std::ofstream(tmp / "config.json") << meta.dump(2) << "\n";
-  std::ofstream vocab(tmp / "vocab.txt");
-  for (int i = 0; i < impl_->tokenizer->size(); ++i) vocab << impl_->tokenizer->id_to_token(i) << "\n";
-  vocab.close();
-  if (fs::exists(out)) fs::remove_all(out);
-  fs::rename(tmp, out);
+  write_model_folder(dir, sd, {{"kind", "ner_classifier"}, {"window", impl_->window}, {"classes", impl_->classes}},
+                     impl_->config, *impl_->tokenizer);
 }
 
 const std::vector<std::string>& NerClassifier::classes() const { return impl_->classes; }

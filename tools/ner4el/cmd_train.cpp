@@ -7,6 +7,19 @@
 
 namespace ner4el::cli {
 
+namespace {
+/// Progress bars for the loops; log lines end the current bar first.
+TrainCallbacks callbacks_for(Progress& progress) {
+  TrainCallbacks cb;
+  cb.progress = [&progress](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
+  cb.log = [&progress](const std::string& line) {
+    progress.done();
+    std::cerr << line << "\n";
+  };
+  return cb;
+}
+}  // namespace
+
 void add_train_commands(CLI::App& app) {
   {
     struct Args {
@@ -26,13 +39,7 @@ void add_train_commands(CLI::App& app) {
         c.set(kv.substr(0, eq), kv.substr(eq + 1));
       }
       Progress progress;
-      TrainCallbacks cb;
-      cb.progress = [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
-      cb.log = [&](const std::string& line) {
-        progress.done();
-        std::cerr << line << "\n";
-      };
-      auto r = train_linker(c, cb);
+      auto r = train_linker(c, callbacks_for(progress));
       progress.done();
       std::cout << "trained on " << r.train_mentions << " mentions (" << r.dropped << " dropped); " << r.epochs.size()
                 << " epoch(s) logged" << (r.early_stopped ? ", stopped early" : "") << "; best dev accuracy "
@@ -56,13 +63,7 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--seed", c->seed, "random seed")->capture_default_str();
     cmd->callback([c] {
       Progress progress;
-      TrainCallbacks cb;
-      cb.progress = [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
-      cb.log = [&](const std::string& line) {
-        progress.done();
-        std::cerr << line << "\n";
-      };
-      auto r = train_ner_classifier(*c, cb);
+      auto r = train_ner_classifier(*c, callbacks_for(progress));
       progress.done();
       std::cout << "trained on " << r.train_mentions << " mentions (" << r.dropped << " without a classed gold entity); best: "
                 << r.best_checkpoint << "\n";
