@@ -121,8 +121,12 @@ TEST_F(Server, ConcurrentClientsAndCleanShutdown) {
       auto c = client();
       for (int i = 0; i < 20; ++i) {
         auto r = c.Post("/link", R"({"mention": "Paris", "left_context": "in", "right_context": "today"})", "application/json");
-        if (r && r->status == 200 && nlohmann::json::parse(r->body)["entity_id"] == 1) ++ok;
-        else ++bad;
+        if (r && r->status == 200 && nlohmann::json::parse(r->body)["entity_id"] == 1) {
+          ++ok;
+        } else {
+          ++bad;
+          ADD_FAILURE() << (r ? "HTTP " + std::to_string(r->status) : "client error: " + httplib::to_string(r.error()));
+        }
       }
     });
   for (auto& t : clients) t.join();

@@ -1,7 +1,10 @@
 // ner4el serve: links over HTTP. Requests from many clients are queued and linked together in
 // batches, so the encoder runs on many mentions at once.
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <cerrno>
 #include <unistd.h>
 
@@ -105,6 +108,23 @@ class Batcher {
   bool stop_ = false;
   std::thread worker_;
 };
+
+/// cpp-httplib listens with a compiled-in backlog of 5: a burst of connections overflows it and
+/// clients see resets. listen() on a listening socket only updates its backlog, so the server's
+/// socket (the one listening on port) is found among our descriptors and given the system maximum.
+void widen_backlog(int port) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+            : addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port) : -1;
+    if (p == port) ::listen(fd, SOMAXCONN);
+  }
+}
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -233,6 +253,7 @@ void add_serve_command(CLI::App& app) {
     } else if (!server.bind_to_port(a->host.c_str(), port)) {
       throw Error("cannot listen on " + a->host + ":" + std::to_string(port) + " (in use, or not permitted)");
     }
+    widen_backlog(port);
     std::thread stopper([&] {
       char c;
       while (read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
