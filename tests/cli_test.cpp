@@ -190,3 +190,28 @@ TEST(Cli, EvaluatePrintsDropCountsAndThePaperTable) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// A user's KB without classes, typed through WordNet by its descriptions.
+TEST(Cli, KbBuildTypesByDescriptionThroughWordNet) {
+  test::TempDir dir;
+  test::write_file(dir.file("d.tsv"), "1\tan American singer and actress\n2\ta river in Africa\n3\tqwerty zxcv\n");
+  test::write_file(dir.file("a.tsv"), "madonna\t1\nniger\t2\nzz\t3\n");
+  ASSERT_EQ(test::run(tool() + " kb build --aliases " + dir.file("a.tsv") + " --descriptions " + dir.file("d.tsv") +
+                      " --types wordnet -o " + dir.file("kb") + " >/dev/null"),
+            0);
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " kb entity " + dir.file("kb") + " 1", &out), 0);
+  EXPECT_EQ(nlohmann::json::parse(out)["class"], "PER");
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " kb entity " + dir.file("kb") + " 2", &out), 0);
+  EXPECT_EQ(nlohmann::json::parse(out)["class"], "LOC");
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " kb entity " + dir.file("kb") + " 3", &out), 0);
+  EXPECT_EQ(nlohmann::json::parse(out)["class"], "");
+}
+
+}  // namespace
+}  // namespace ner4el
