@@ -204,6 +204,27 @@ std::pair<torch::Tensor, torch::Tensor> batch_tensors(const std::vector<Input>& 
   return {ids, mask};
 }
 
+/// Runs forward(ids, mask, begin, end) -> [rows, d] on consecutive batches of inputs and
+/// concatenates the rows (row-major floats).
+template <typename Input, typename Forward>
+std::vector<float> batched(const std::vector<Input>& inputs, int batch_size, Forward forward) {
+  std::vector<float> out;
+  const size_t step = static_cast<size_t>(std::max(1, batch_size));
+  for (size_t b = 0; b < inputs.size(); b += step) {
+    const size_t e = std::min(inputs.size(), b + step);
+    auto [ids, mask] = batch_tensors(inputs, b, e);
+    auto v = to_vector(forward(ids, mask, b, e));
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+torch::Tensor positions_of(const std::vector<MentionInput>& inputs, size_t begin, size_t end) {
+  auto pos = torch::empty({static_cast<int64_t>(end - begin)}, torch::kLong);
+  for (size_t i = begin; i < end; ++i) pos[static_cast<int64_t>(i - begin)] = inputs[i].mention_position;
+  return pos;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -313,30 +334,16 @@ const std::string& LinkerModel::fingerprint() const {
 
 std::vector<float> LinkerModel::embed_mentions(const std::vector<MentionInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
-  std::vector<float> out;
-  out.reserve(inputs.size() * dim());
-  for (size_t b = 0; b < inputs.size(); b += batch_size) {
-    size_t e = std::min(inputs.size(), b + static_cast<size_t>(batch_size));
-    auto [ids, mask] = batch_tensors(inputs, b, e);
-    auto pos = torch::empty({static_cast<int64_t>(e - b)}, torch::kLong);
-    for (size_t i = b; i < e; ++i) pos[i - b] = inputs[i].mention_position;
-    auto v = to_vector(mention_vectors(impl_->mention->forward(ids, mask), pos));
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
+  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t b, size_t e) {
+    return mention_vectors(impl_->mention->forward(ids, mask), positions_of(inputs, b, e));
+  });
 }
 
 std::vector<float> LinkerModel::embed_entities(const std::vector<EntityInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
-  std::vector<float> out;
-  out.reserve(inputs.size() * dim());
-  for (size_t b = 0; b < inputs.size(); b += batch_size) {
-    size_t e = std::min(inputs.size(), b + static_cast<size_t>(batch_size));
-    auto [ids, mask] = batch_tensors(inputs, b, e);
-    auto v = to_vector(entity_vectors(impl_->entity->forward(ids, mask)));
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
+  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t, size_t) {
+    return entity_vectors(impl_->entity->forward(ids, mask));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,15 +415,13 @@ const InputEncoder& NerClassifier::input_encoder() const { return *impl_->inputs
 
 std::vector<std::vector<float>> NerClassifier::predict(const std::vector<MentionInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
+  auto flat = batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t b, size_t e) {
+    auto mv = mention_vectors(impl_->encoder->forward(ids, mask), positions_of(inputs, b, e));
+    return torch::softmax(impl_->linear->forward(mv), -1);
+  });
+  const size_t n = impl_->classes.size();
   std::vector<std::vector<float>> out;
-  for (size_t b = 0; b < inputs.size(); b += batch_size) {
-    size_t e = std::min(inputs.size(), b + static_cast<size_t>(batch_size));
-    auto [ids, mask] = batch_tensors(inputs, b, e);
-    auto pos = torch::empty({static_cast<int64_t>(e - b)}, torch::kLong);
-    for (size_t i = b; i < e; ++i) pos[i - b] = inputs[i].mention_position;
-    auto probs = torch::softmax(impl_->linear->forward(mention_vectors(impl_->encoder->forward(ids, mask), pos)), -1);
-    for (int64_t i = 0; i < probs.size(0); ++i) out.push_back(to_vector(probs[i]));
-  }
+  for (size_t i = 0; i < inputs.size(); ++i) out.emplace_back(flat.begin() + i * n, flat.begin() + (i + 1) * n);
   return out;
 }
 
