@@ -72,7 +72,7 @@ TEST(Cli, KbBuildInfoCandidatesEntity) {
   out.clear();
   ASSERT_EQ(test::run(tool() + " kb info " + kb, &out), 0);
   auto info = nlohmann::json::parse(out);
-  EXPECT_EQ(info["format_version"], 1);
+  EXPECT_EQ(info["format_version"], 2);
   EXPECT_EQ(info["class_order"], (std::vector<std::string>{"PER", "LOC", "SUPER", "ORG"}));
   out.clear();
   ASSERT_EQ(test::run(tool() + " kb candidates " + kb + " 'PARIS' -k 2", &out), 0);

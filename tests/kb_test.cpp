@@ -1,6 +1,9 @@
 #include "ner4el/kb.h"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
+
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <set>
@@ -179,9 +182,64 @@ TEST(KbBuild, RefusesToOverwriteAndMaliciousPicklesImportAsData) {
   EXPECT_FALSE(fs::exists(marker));
 }
 
-TEST(KbOpen, MissingAndFutureVersions) {
+// Rewrites the version in a KB's info record, as an older or newer ner4el would have written it.
+void set_format_version(const std::string& dir, int version) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  mdb_env_set_maxdbs(env, 8);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), MDB_NOLOCK, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi meta;
+  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  MDB_val k{4, const_cast<char*>("info")}, v;
+  ASSERT_EQ(mdb_get(txn, meta, &k, &v), 0);
+  auto j = nlohmann::json::parse(std::string(static_cast<const char*>(v.mv_data), v.mv_size));
+  j["format_version"] = version;
+  std::string text = j.dump();
+  MDB_val nv{text.size(), text.data()};
+  ASSERT_EQ(mdb_put(txn, meta, &k, &nv, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
+TEST(KbOpen, MissingOlderAndFutureVersions) {
   test::TempDir dir;
   EXPECT_THROW(KnowledgeBase::open(dir.path().string()), NotFound);
+  test::write_file(dir.file("d.tsv"), "1\tParis\n2\tParis Hilton\n");
+  test::write_file(dir.file("a.tsv"), "paris\t2,1\n");
+  test::write_file(dir.file("c.tsv"), "1\t9\n2\t3\n");
+  KbSources src;
+  src.aliases = dir.file("a.tsv");
+  src.descriptions = dir.file("d.tsv");
+  src.counts = dir.file("c.tsv");
+  build_knowledge_base(src, dir.file("kb"));
+  EXPECT_TRUE(fs::exists(dir.file("kb/aliases.hash")));
+  EXPECT_EQ(KnowledgeBase::open(dir.file("kb")).alias("PARIS"), (Ids{1, 2}));
+  // Version 2 needs its hash file.
+  fs::rename(dir.file("kb/aliases.hash"), dir.file("aliases.hash"));
+  try {
+    KnowledgeBase::open(dir.file("kb"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("aliases.hash is missing"), std::string::npos) << e.what();
+  }
+  // A version 1 KB (no hash file) is read through its B-tree, with the same answers.
+  set_format_version(dir.file("kb"), 1);
+  EXPECT_EQ(KnowledgeBase::open(dir.file("kb")).alias("paris"), (Ids{1, 2}));
+  EXPECT_FALSE(KnowledgeBase::open(dir.file("kb")).alias("lyon"));
+  set_format_version(dir.file("kb"), 99);
+  try {
+    KnowledgeBase::open(dir.file("kb"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
+  }
+  // A truncated hash file is refused, not read past its end.
+  set_format_version(dir.file("kb"), 2);
+  std::string bytes = test::read_file(dir.file("aliases.hash"));
+  test::write_file(dir.file("kb/aliases.hash"), bytes.substr(0, 60));
+  EXPECT_THROW(KnowledgeBase::open(dir.file("kb")), FormatError);
 }
 
 }  // namespace

@@ -14,7 +14,8 @@
 namespace ner4el {
 
 /// Version of the KB directory layout this library writes. Older ones are read; newer are refused.
-inline constexpr uint32_t kKbFormatVersion = 1;
+/// Version 2 added aliases.hash (constant-time alias look-ups); version 1 KBs are still read.
+inline constexpr uint32_t kKbFormatVersion = 2;
 
 /// One entity. Ids are Wikipedia page ids (or any 64-bit ids of a user's KB).
 struct Entity {

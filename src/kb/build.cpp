@@ -10,6 +10,7 @@
 
 #include "io/csv.h"
 #include "io/pickle.h"
+#include "kb/alias_hash.h"
 #include "kb/lmdb.h"
 #include "kb/records.h"
 #include "ner4el/error.h"
@@ -190,6 +191,22 @@ class Builder {
   /// random-order inserts leave pages half full, and a look-up then touches more memory.
   void compact_to(const std::string& dir) {
     kb::check(mdb_env_copy2(env_, dir.c_str(), MDB_CP_COMPACT), "cannot write the compacted knowledge base to " + dir);
+  }
+
+  /// Writes aliases.hash (kb/alias_hash.h) from the finished aliases table.
+  void write_alias_hash(const std::string& path, uint64_t aliases) {
+    kb::Txn txn(env_, true);
+    MDB_cursor* cur = nullptr;
+    kb::check(mdb_cursor_open(txn.get(), alias_db_, &cur), "LMDB cursor");
+    kb::AliasHashWriter w(aliases);
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+      std::vector<int64_t> ids(v.mv_size / sizeof(int64_t));
+      std::memcpy(ids.data(), v.mv_data, ids.size() * sizeof(int64_t));
+      w.add(kb::view(k), ids.data(), ids.size());
+    }
+    mdb_cursor_close(cur);
+    w.write(path);
   }
 
   int32_t class_id(const std::string& name) {
@@ -483,6 +500,7 @@ KbBuildReport build_knowledge_base(const KbSources& src, const std::string& out_
       b.finish(rep, from);
       if (opt.progress) opt.progress("compacting", 0, 0);
       b.compact_to(compact.string());
+      b.write_alias_hash((compact / "aliases.hash").string(), rep.aliases);
     }
     fs::remove_all(tmp);
     if (fs::exists(out)) fs::remove_all(out);

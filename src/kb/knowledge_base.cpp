@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "kb/alias_hash.h"
 #include "kb/lmdb.h"
 #include "kb/records.h"
 #include "ner4el/error.h"
@@ -57,6 +58,7 @@ struct KnowledgeBase::Impl {
   MDB_dbi meta{}, entities{}, aliases{}, titles{}, lists{};
   MDB_txn* pin = nullptr;  // long-lived read transaction: keeps the id lists below valid
   KbInfo info;
+  std::unique_ptr<kb::AliasHash> alias_hash;  // format version 2; version 1 KBs use the B-tree
   std::span<const int64_t> described;
   std::vector<std::span<const int64_t>> by_class;
   std::vector<std::vector<int64_t>> unaligned_copies;  // only when LMDB gave misaligned lists
@@ -134,6 +136,11 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   info.built_from = j.value("built_from", "");
   for (const auto& c : j.value("classes", nlohmann::json::array()))
     info.classes.emplace_back(c.at(0).get<std::string>(), c.at(1).get<uint64_t>());
+  if (info.format_version >= 2) {
+    const fs::path hash = fs::path(dir) / "aliases.hash";
+    if (!fs::exists(hash)) throw FormatError(dir + ": aliases.hash is missing; rebuild the KB with 'ner4el kb build'");
+    impl->alias_hash = std::make_unique<kb::AliasHash>(hash.string());
+  }
   impl->described = impl->list("described");
   for (size_t c = 0; c < info.classes.size(); ++c) impl->by_class.push_back(impl->list("class/" + std::to_string(c)));
   return KnowledgeBase(std::move(impl));
@@ -175,6 +182,7 @@ std::optional<int64_t> KnowledgeBase::id_of_title(std::string_view title) const 
 std::optional<std::vector<int64_t>> KnowledgeBase::alias(std::string_view surface_form) const {
   std::string key = lower_case(surface_form);
   if (key.empty() || key.size() > kb::kMaxKey) return std::nullopt;
+  if (impl_->alias_hash) return impl_->alias_hash->find(key);
   Impl::PooledTxn txn(*impl_);
   std::string_view v;
   if (!txn.get(impl_->aliases, key, v)) return std::nullopt;

@@ -1,0 +1,110 @@
+#include "kb/alias_hash.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "ner4el/error.h"
+
+namespace ner4el::kb {
+
+namespace {
+constexpr char kMagic[8] = {'N', '4', 'E', 'L', 'A', 'H', 'S', 'H'};
+constexpr size_t kHeader = 40;
+constexpr uint64_t kOffsetMask = (1ull << 48) - 1;
+}  // namespace
+
+uint64_t alias_hash(std::string_view key) {
+  // FNV-1a, then a final avalanche (splitmix64) so the low bits index well.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+
+AliasHashWriter::AliasHashWriter(uint64_t expected) {
+  uint64_t n = 1024;
+  while (n < expected * 2) n <<= 1;  // load factor at most 1/2
+  slots_.assign(n, 0);
+}
+
+void AliasHashWriter::add(std::string_view key, const int64_t* ids, size_t count) {
+  if (entries_ * 2 >= slots_.size()) throw Error("alias hash: more entries than announced");
+  const uint64_t h = alias_hash(key), mask = slots_.size() - 1;
+  const uint64_t offset = data_.size();
+  if (offset + 1 > kOffsetMask) throw Error("alias hash: data over 256 TB");
+  uint32_t kl = static_cast<uint32_t>(key.size()), n = static_cast<uint32_t>(count);
+  data_.append(reinterpret_cast<const char*>(&kl), 4);
+  data_.append(key);
+  data_.append(reinterpret_cast<const char*>(&n), 4);
+  data_.append(reinterpret_cast<const char*>(ids), count * sizeof(int64_t));
+  uint64_t i = h & mask;
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = ((h >> 48) << 48) | (offset + 1);
+  ++entries_;
+}
+
+void AliasHashWriter::write(const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw Error("cannot write " + tmp);
+    uint32_t version = 1, zero = 0;
+    uint64_t n = slots_.size(), data_offset = kHeader + n * 8;
+    out.write(kMagic, 8);
+    out.write(reinterpret_cast<const char*>(&version), 4);
+    out.write(reinterpret_cast<const char*>(&zero), 4);
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out.write(reinterpret_cast<const char*>(&entries_), 8);
+    out.write(reinterpret_cast<const char*>(&data_offset), 8);
+    out.write(reinterpret_cast<const char*>(slots_.data()), static_cast<std::streamsize>(n * 8));
+    out.write(data_.data(), static_cast<std::streamsize>(data_.size()));
+    if (!out) throw Error("write to " + tmp + " failed (disk full?)");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+AliasHash::AliasHash(const std::string& path) : file_(path) {
+  std::string_view b = file_.bytes();
+  if (b.size() < kHeader || std::memcmp(b.data(), kMagic, 8) != 0) throw FormatError(path + ": not an alias hash file");
+  uint32_t version;
+  uint64_t n, entries, data_offset;
+  std::memcpy(&version, b.data() + 8, 4);
+  std::memcpy(&n, b.data() + 16, 8);
+  std::memcpy(&entries, b.data() + 24, 8);
+  std::memcpy(&data_offset, b.data() + 32, 8);
+  if (version != 1) throw FormatError(path + ": alias hash version " + std::to_string(version) + " is not supported");
+  if (n == 0 || (n & (n - 1)) != 0 || n > (1ull << 40) || kHeader + n * 8 != data_offset || data_offset > b.size())
+    throw FormatError(path + ": corrupt or truncated alias hash (slot table runs past the file)");
+  mask_ = n - 1;
+  slots_ = b.data() + kHeader;
+  data_ = b.data() + data_offset;
+  data_size_ = b.size() - data_offset;
+}
+
+std::optional<std::vector<int64_t>> AliasHash::find(std::string_view key) const {
+  const uint64_t h = alias_hash(key), tag = h >> 48;
+  for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+    uint64_t slot;
+    std::memcpy(&slot, slots_ + i * 8, 8);
+    if (slot == 0) return std::nullopt;
+    if ((slot >> 48) != tag) continue;
+    const uint64_t off = (slot & kOffsetMask) - 1;
+    if (off + 4 > data_size_) throw FormatError("alias hash: record offset out of range (corrupt file)");
+    uint32_t kl;
+    std::memcpy(&kl, data_ + off, 4);
+    if (off + 8 + kl > data_size_) throw FormatError("alias hash: record runs past the file (corrupt file)");
+    if (kl != key.size() || std::memcmp(data_ + off + 4, key.data(), kl) != 0) continue;
+    uint32_t n;
+    std::memcpy(&n, data_ + off + 4 + kl, 4);
+    if (off + 8 + kl + static_cast<uint64_t>(n) * 8 > data_size_) throw FormatError("alias hash: ids run past the file");
+    std::vector<int64_t> ids(n);
+    std::memcpy(ids.data(), data_ + off + 8 + kl, static_cast<size_t>(n) * 8);
+    return ids;
+  }
+}
+
+}  // namespace ner4el::kb

@@ -1,0 +1,51 @@
+// aliases.hash: an open-addressing hash table over the alias table, memory-mapped (internal).
+//
+// At release scale (15M aliases) a B-tree look-up costs several dependent cache and TLB misses;
+// this table costs about two: one slot, one record. Layout (little-endian):
+//   "N4ELAHSH" | u32 version | u32 0 | u64 slot_count (power of 2) | u64 entries | u64 data_offset
+//   u64 slots[slot_count]: 0 = empty, else (16-bit hash tag << 48) | (record offset from data_offset + 1)
+//   records: u32 key_len | key | u32 id_count | int64 ids[id_count]
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/mapped_file.h"
+
+namespace ner4el::kb {
+
+class AliasHashWriter {
+ public:
+  explicit AliasHashWriter(uint64_t expected_entries);
+  /// Keys must be distinct.
+  void add(std::string_view key, const int64_t* ids, size_t count);
+  /// Writes the file (path + ".tmp", renamed).
+  void write(const std::string& path);
+
+ private:
+  std::vector<uint64_t> slots_;
+  std::string data_;
+  uint64_t entries_ = 0;
+};
+
+class AliasHash {
+ public:
+  /// @throws FormatError naming the file when it is truncated or not an alias hash.
+  explicit AliasHash(const std::string& path);
+  /// The ids of key, or nullopt when key is not in the table.
+  std::optional<std::vector<int64_t>> find(std::string_view key) const;
+
+ private:
+  io::MappedFile file_;
+  const char* slots_ = nullptr;
+  const char* data_ = nullptr;
+  uint64_t mask_ = 0, data_size_ = 0;
+};
+
+uint64_t alias_hash(std::string_view key);
+
+}  // namespace ner4el::kb
