@@ -25,29 +25,41 @@ uint64_t alias_hash(std::string_view key) {
   return h ^ (h >> 31);
 }
 
-AliasHashWriter::AliasHashWriter(uint64_t expected) {
+AliasHashWriter::AliasHashWriter(const std::string& path, uint64_t expected)
+    : path_(path), data_(path + ".data", std::ios::binary | std::ios::trunc) {
+  if (!data_) throw Error("cannot write " + path + ".data");
   uint64_t n = 1024;
   while (n < expected * 2) n <<= 1;  // load factor at most 1/2
   slots_.assign(n, 0);
 }
 
+AliasHashWriter::~AliasHashWriter() {
+  std::error_code ec;
+  if (data_.is_open()) data_.close();
+  std::filesystem::remove(path_ + ".data", ec);
+}
+
 void AliasHashWriter::add(std::string_view key, const int64_t* ids, size_t count) {
   if (entries_ * 2 >= slots_.size()) throw Error("alias hash: more entries than announced");
   const uint64_t h = alias_hash(key), mask = slots_.size() - 1;
-  const uint64_t offset = data_.size();
+  const uint64_t offset = data_size_;
   if (offset + 1 > kOffsetMask) throw Error("alias hash: data over 256 TB");
   uint32_t kl = static_cast<uint32_t>(key.size()), n = static_cast<uint32_t>(count);
-  data_.append(reinterpret_cast<const char*>(&kl), 4);
-  data_.append(key);
-  data_.append(reinterpret_cast<const char*>(&n), 4);
-  data_.append(reinterpret_cast<const char*>(ids), count * sizeof(int64_t));
+  data_.write(reinterpret_cast<const char*>(&kl), 4);
+  data_.write(key.data(), static_cast<std::streamsize>(key.size()));
+  data_.write(reinterpret_cast<const char*>(&n), 4);
+  data_.write(reinterpret_cast<const char*>(ids), static_cast<std::streamsize>(count * sizeof(int64_t)));
+  data_size_ += 8 + key.size() + count * sizeof(int64_t);
   uint64_t i = h & mask;
   while (slots_[i] != 0) i = (i + 1) & mask;
   slots_[i] = ((h >> 48) << 48) | (offset + 1);
   ++entries_;
 }
 
-void AliasHashWriter::write(const std::string& path) {
+void AliasHashWriter::write() {
+  data_.close();
+  if (!data_) throw Error("write to " + path_ + ".data failed (disk full?)");
+  const std::string& path = path_;
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary);
@@ -61,10 +73,13 @@ void AliasHashWriter::write(const std::string& path) {
     out.write(reinterpret_cast<const char*>(&entries_), 8);
     out.write(reinterpret_cast<const char*>(&data_offset), 8);
     out.write(reinterpret_cast<const char*>(slots_.data()), static_cast<std::streamsize>(n * 8));
-    out.write(data_.data(), static_cast<std::streamsize>(data_.size()));
-    if (!out) throw Error("write to " + tmp + " failed (disk full?)");
+    std::ifstream spool(path + ".data", std::ios::binary);
+    out << spool.rdbuf();
+    if (!out || static_cast<uint64_t>(out.tellp()) != data_offset + data_size_)
+      throw Error("write to " + tmp + " failed (disk full?)");
   }
   std::filesystem::rename(tmp, path);
+  std::filesystem::remove(path + ".data");
 }
 
 AliasHash::AliasHash(const std::string& path) : file_(path) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,17 +19,22 @@
 
 namespace ner4el::kb {
 
+/// Builds the table for path. Records stream to path + ".data" as they are added (only the slots
+/// stay in memory); write() assembles the file.
 class AliasHashWriter {
  public:
-  explicit AliasHashWriter(uint64_t expected_entries);
+  AliasHashWriter(const std::string& path, uint64_t expected_entries);
+  ~AliasHashWriter();
   /// Keys must be distinct.
   void add(std::string_view key, const int64_t* ids, size_t count);
-  /// Writes the file (path + ".tmp", renamed).
-  void write(const std::string& path);
+  /// Writes the file (path + ".tmp", renamed) and removes the record spool.
+  void write();
 
  private:
+  std::string path_;
+  std::ofstream data_;
+  uint64_t data_size_ = 0;
   std::vector<uint64_t> slots_;
-  std::string data_;
   uint64_t entries_ = 0;
 };
 

@@ -198,7 +198,7 @@ class Builder {
     kb::Txn txn(env_, true);
     MDB_cursor* cur = nullptr;
     kb::check(mdb_cursor_open(txn.get(), alias_db_, &cur), "LMDB cursor");
-    kb::AliasHashWriter w(aliases);
+    kb::AliasHashWriter w(path, aliases);
     MDB_val k, v;
     for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
       std::vector<int64_t> ids(v.mv_size / sizeof(int64_t));
@@ -206,7 +206,7 @@ class Builder {
       w.add(kb::view(k), ids.data(), ids.size());
     }
     mdb_cursor_close(cur);
-    w.write(path);
+    w.write();
   }
 
   int32_t class_id(const std::string& name) {
