@@ -102,3 +102,45 @@ TEST_F(ModelCli, ConvertClassifierNeedsMatchingClasses) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+TEST_F(ModelCli, IndexFromDataThenLinkWithIndexMatchesPlainLink) {
+  test::write_file(dir.file("kb.jsonl"),
+                   R"({"id": 1, "title": "A", "description": "w7 w8 w9", "class": "PER", "aliases": ["w3 w4", "w6"]})" "\n"
+                   R"({"id": 2, "title": "B", "description": "w10 w11", "class": "LOC", "count": 5, "aliases": ["w3 w4", "w6"]})" "\n"
+                   R"({"id": 3, "title": "C", "description": "w12", "class": "LOC", "aliases": ["w20"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("kb.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " index --model " + dir.file("model") + " --kb " + dir.file("kb") + " --from-data " +
+                          dir.file("m.jsonl") + " -o " + dir.file("idx"),
+                      &out),
+            0);
+  EXPECT_NE(out.find(": 2 entity vectors of dimension 32"), std::string::npos) << out;  // C is no candidate
+  std::string plain, indexed;
+  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model " + dir.file("model") + " -i " + dir.file("m.jsonl") +
+                          " 2>/dev/null",
+                      &plain),
+            0);
+  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model " + dir.file("model") + " --index " +
+                          dir.file("idx") + " -i " + dir.file("m.jsonl") + " 2>/dev/null",
+                      &indexed),
+            0);
+  auto a = json_lines(plain), b = json_lines(indexed);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["entity_id"], b[i]["entity_id"]);
+    EXPECT_NEAR(a[i]["score"].get<double>(), b[i]["score"].get<double>(), 1e-5);
+  }
+  // An index needs the model it was made with.
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --index " + dir.file("idx") + " -i " + dir.file("m.jsonl") +
+                          " 2>&1",
+                      &out),
+            1);
+  EXPECT_NE(out.find("--index needs the --model"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el
