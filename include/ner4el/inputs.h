@@ -39,6 +39,8 @@ struct EntityInput {
 /// Drops the trailing padding of an entity input. Padding is masked, so the encoder's [CLS] vector
 /// is the same (up to float rounding); shorter inputs make batches of short descriptions cheaper.
 void trim_padding(EntityInput& input);
+/// The same for a mention input (the mention position is unchanged).
+void trim_padding(MentionInput& input);
 
 /// Builds encoder inputs. Holds a reference to the tokenizer, which must outlive it.
 /// Thread-safe for concurrent const calls.

@@ -22,19 +22,21 @@ LinkResult PriorLinker::link_one(const Mention& mention) const {
   if (set.ids.empty()) return r;
   std::optional<int64_t> gold;
   if (mention.output) gold = kb_.id_of_title(*mention.output);
+  // The prior needs every candidate's count, but titles and classes only for those reported.
   double total = 0;
-  std::vector<Entity> ents;
-  ents.reserve(set.ids.size());
+  std::vector<int64_t> counts(set.ids.size());
   for (size_t i = 0; i < set.ids.size(); ++i) {
-    ents.push_back(*kb_.entity(set.ids[i]));
-    total += static_cast<double>(ents.back().count) + 1;
+    auto b = kb_.brief(set.ids[i]);
+    counts[i] = b ? b->count : 0;
+    total += static_cast<double>(counts[i]) + 1;
     if (gold && set.ids[i] == *gold) r.gold_rank = i;
   }
   // Candidates arrive sorted by count (ties in alias-table order), so rank order is kept.
-  const size_t n = std::min(ents.size(), static_cast<size_t>(std::max(1, options_.top)));
+  const size_t n = std::min(set.ids.size(), static_cast<size_t>(std::max(1, options_.top)));
   for (size_t i = 0; i < n; ++i) {
-    const Entity& e = ents[i];
-    r.ranked.push_back({set.ids[i], e.title, e.ner_class, (static_cast<double>(e.count) + 1) / total, std::nullopt});
+    auto e = kb_.entity(set.ids[i]);
+    r.ranked.push_back({set.ids[i], e ? e->title : "", e ? e->ner_class : "",
+                        (static_cast<double>(counts[i]) + 1) / total, std::nullopt});
   }
   return r;
 }

@@ -16,14 +16,17 @@ std::vector<int> mask_of(const std::vector<int>& ids) {
   std::transform(ids.begin(), ids.end(), m.begin(), [](int id) { return id != 0 ? 1 : 0; });
   return m;
 }
-}  // namespace
-
-void trim_padding(EntityInput& input) {
+template <typename Input>
+void trim(Input& input) {
   while (!input.ids.empty() && input.ids.back() == 0) {
     input.ids.pop_back();
     input.attention_mask.pop_back();
   }
 }
+}  // namespace
+
+void trim_padding(EntityInput& input) { trim(input); }
+void trim_padding(MentionInput& input) { trim(input); }
 
 InputEncoder::InputEncoder(const WordPieceTokenizer& tokenizer, InputOptions options)
     : tokenizer_(tokenizer), options_(options) {

@@ -97,9 +97,9 @@ std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, cons
     gen.add_negatives(set.ids, mode, brief ? brief->class_index : -1, rng);
     Example ex;
     auto mi = enc.encode_mention(m.left_context, m.mention, m.right_context);
-    ex.mention_ids = mi.ids;
+    trim_padding(mi);
+    ex.mention_ids = std::move(mi.ids);
     ex.mention_position = mi.mention_position;
-    while (!ex.mention_ids.empty() && ex.mention_ids.back() == 0) ex.mention_ids.pop_back();
     for (int64_t id : set.ids) {
       auto e = kb.entity(id);
       auto in = enc.encode_entity(e->description, e->ner_class);
@@ -248,7 +248,9 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
     // Dev accuracy with the current weights.
     impl.mention->eval();
     impl.entity->eval();
-    BiEncoderLinker linker(kb, model, {.k = c.k});
+    LinkOptions eval_options;
+    eval_options.k = c.k;
+    BiEncoderLinker linker(kb, model, eval_options);
     auto counts = evaluate(linker, kb, dev);
     EpochLog log{epoch, st.steps, losses ? loss_sum / losses : 0, counts.accuracy(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
