@@ -49,7 +49,18 @@ TEST(Cli, VersionShowsOpenBlasAndUsageErrorsExitTwo) {
   std::string out;
   ASSERT_EQ(test::run(tool() + " --version", &out), 0);
   EXPECT_NE(out.find("(OpenBLAS)"), std::string::npos) << out;
-  EXPECT_EQ(test::run(tool() + " tokenize 2>/dev/null"), 2);  // --vocab missing
+  EXPECT_NE(out.find("pretrained model"), std::string::npos) << out;
+  EXPECT_EQ(test::run(tool() + " tokenize --no-such-flag 2>/dev/null"), 2);
+}
+
+TEST(Cli, TokenizeFindsTheInstalledModelOrSaysHowToInstallIt) {
+  // models/minilm-l6 (scripts/install-deps) is found beside the build folder without --vocab.
+  std::string out;
+  ASSERT_EQ(test::run("echo 'Paris [E]x[\\E]' | " + tool() + " tokenize", &out), 0) << out;
+  EXPECT_EQ(out, "3000 30522 1060 30523\n");
+  std::string err;
+  EXPECT_EQ(test::run("echo x | NER4EL_MODEL=/nonexistent " + tool() + " tokenize 2>&1", &err), 1);
+  EXPECT_NE(err.find("/nonexistent"), std::string::npos) << err;
 }
 
 }  // namespace

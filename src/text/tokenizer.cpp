@@ -274,7 +274,7 @@ void WordPieceTokenizer::tokenize_segment(std::string_view segment, std::vector<
   flush();
   for (auto& word : words) {
     std::vector<char32_t> w(word.begin(), word.end());
-    if (options_.lower_case) w = text::lower(w);
+    if (options_.lower_case) w = text::lower(w, /*final_sigma=*/false);  // character by character, as HF
     if (options_.strip_accents) w = text::strip_accents(w);
     // Split on punctuation: each punctuation character is a word of its own.
     std::u32string part;

@@ -56,7 +56,7 @@ bool is_case_ignorable(char32_t cp) {
 }
 }  // namespace
 
-std::vector<char32_t> lower(const std::vector<char32_t>& cps) {
+std::vector<char32_t> lower(const std::vector<char32_t>& cps, bool final_sigma) {
   std::vector<char32_t> out;
   out.reserve(cps.size());
   for (size_t i = 0; i < cps.size(); ++i) {
@@ -66,7 +66,7 @@ std::vector<char32_t> lower(const std::vector<char32_t>& cps) {
     } else if (cp == 0x130) {  // Python: LATIN CAPITAL I WITH DOT ABOVE -> "i" + COMBINING DOT ABOVE
       out.push_back(U'i');
       out.push_back(0x307);
-    } else if (cp == 0x3A3) {  // Python's Final_Sigma rule
+    } else if (cp == 0x3A3 && final_sigma) {  // Python's Final_Sigma rule
       bool before = false, after = false;
       for (size_t j = i; j-- > 0;) {
         if (is_case_ignorable(cps[j])) continue;
@@ -113,7 +113,12 @@ std::vector<char32_t> strip_accents(const std::vector<char32_t>& cps) {
 
 bool is_whitespace(char32_t cp) {
   if (cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r') return true;
-  return cp >= 0x80 && utf8proc_category(static_cast<utf8proc_int32_t>(cp)) == UTF8PROC_CATEGORY_ZS;
+  if (cp < 0x80) return false;
+  // BERT's _is_whitespace takes Zs; the str.split() that follows also splits on the line and
+  // paragraph separators (Zl U+2028, Zp U+2029), which cleaning keeps (the other Python
+  // whitespace, U+000B/C, U+001C-1F, U+0085, are controls that cleaning has removed).
+  auto c = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL || c == UTF8PROC_CATEGORY_ZP;
 }
 
 bool is_control(char32_t cp) {

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "ner4el/default_model.h"
 #include "ner4el/error.h"
 #include "ner4el/runtime.h"
 
@@ -13,7 +14,9 @@ int main(int argc, char** argv) {
     auto info = ner4el::runtime_info();
     return std::string("ner4el ") + NER4EL_VERSION + "\nlibtorch " + info.torch_version + ", " +
            std::to_string(info.threads) + " threads\nBLAS " + info.blas_library +
-           (info.openblas ? " (OpenBLAS)" : " (NOT OpenBLAS: run scripts/install-deps for libopenblas0-pthread)");
+           (info.openblas ? " (OpenBLAS)" : " (NOT OpenBLAS: run scripts/install-deps for libopenblas0-pthread)") +
+           "\npretrained model " +
+           ner4el::default_model_dir().value_or("none installed (run scripts/install-deps, or set NER4EL_MODEL)");
   });
   app.require_subcommand(1);
   ner4el::cli::add_tokenize_command(app);

