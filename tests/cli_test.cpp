@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ner4el/kb.h"
+#include "ner4el/release_compat.h"
 #include "test_util.h"
 
 namespace ner4el {
@@ -83,7 +85,7 @@ TEST(Cli, KbBuildInfoCandidatesEntity) {
   out.clear();
   ASSERT_EQ(test::run(tool() + " kb info " + kb, &out), 0);
   auto info = nlohmann::json::parse(out);
-  EXPECT_EQ(info["format_version"], 2);
+  EXPECT_EQ(info["format_version"], kKbFormatVersion);
   EXPECT_EQ(info["class_order"], (std::vector<std::string>{"PER", "LOC", "SUPER", "ORG"}));
   out.clear();
   ASSERT_EQ(test::run(tool() + " kb candidates " + kb + " 'PARIS' -k 2", &out), 0);
@@ -197,6 +199,27 @@ TEST(Cli, EvaluatePrintsDropCountsAndThePaperTable) {
   out.clear();
   EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + msnbc + " --ner-cd 2>&1", &out), 1);
   EXPECT_NE(out.find("need a trained --model"), std::string::npos) << out;
+}
+
+TEST(Cli, ReleaseCompatEvaluatesAquaintWithFiveCandidates) {
+  std::string aquaint = test::shared_data("aquaint_test.jsonl");
+  if (aquaint.empty()) GTEST_SKIP() << "../shared/data/ner4el not found";
+  test::TempDir dir;
+  ASSERT_EQ(test::run(tool() + " kb build --from wordnet -o " + dir.file("kb") + " >/dev/null"), 0);
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + aquaint + " --json", &out), 0);
+  auto sane = nlohmann::json::parse(out);
+  EXPECT_EQ(sane["data_sets"][0]["k"], 40);
+  EXPECT_TRUE(sane["release_quirks"].empty());
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + aquaint + " --release-compat --json", &out), 0);
+  auto rel = nlohmann::json::parse(out);
+  EXPECT_EQ(rel["data_sets"][0]["k"], 5);
+  EXPECT_EQ(rel["release_quirks"].size(), ReleaseQuirks::names().size());
+  EXPECT_EQ(rel["data_sets"][0]["read"], 727);
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " kb candidates " + dir.file("kb") + " paris --quirk no-such 2>&1", &out), 1);
+  EXPECT_NE(out.find("exact-alias-keys"), std::string::npos) << out;  // the error lists the names
 }
 
 }  // namespace

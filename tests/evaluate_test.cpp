@@ -16,14 +16,21 @@ namespace {
 using F = std::vector<float>;
 const std::vector<std::string> kClasses{"PER", "LOC", "ORG", "ANIM"};
 
-TEST(NerCd, ConfidentBranchKeepsTopClassAndReleaseKeepsClassless) {
-  const std::vector<std::string> cand{"PER", "LOC", "", "ORG"};
-  F s{0.2f, 1.0f, 0.5f, 0.0f};
-  apply_ner_cd(s, cand, {0.7f, 0.2f, 0.05f, 0.05f}, kClasses);  // release: "" is a substring of "PER"
-  EXPECT_EQ(s, (F{0.2f, 0.f, 0.5f, 0.f}));
-  F t{0.2f, 1.0f, 0.5f, 0.0f};
-  apply_ner_cd(t, cand, {0.7f, 0.2f, 0.05f, 0.05f}, kClasses, {.quirk_substring_match = false});
-  EXPECT_EQ(t, (F{0.2f, 0.f, 0.f, 0.f}));
+TEST(NerCd, ConfidentBranchKeepsTopClassAndReleaseUsesSubstringAndTopThree) {
+  // Worked by hand from the release's model.py: `if cls not in t1 and conf > 0.5: 0 elif cls not
+  // in top3: 0`. t1 = SUPER (0.7), top-3 = SUPER, PER, LOC (LOC and ORG tie at 0.05: lower index).
+  const std::vector<std::string> classes{"SUPER", "PER", "LOC", "ORG"};
+  const std::vector<std::string> cand{"PER", "LOC", "", "ORG", "SUPER"};
+  const F probs{0.7f, 0.2f, 0.05f, 0.05f};
+  F s{0.2f, 1.0f, 0.5f, 0.0f, 0.3f};
+  auto kept = apply_ner_cd(s, cand, probs, classes, {.quirk_substring_match = true});
+  // PER is a substring of SUPER and in the top 3: kept; "" is a substring but never in the top 3.
+  EXPECT_EQ(s, (F{0.2f, 0.f, 0.f, 0.f, 0.3f}));
+  EXPECT_EQ(kept, (std::vector<bool>{true, false, false, false, true}));
+  F t{0.2f, 1.0f, 0.5f, 0.0f, 0.3f};
+  kept = apply_ner_cd(t, cand, probs, classes);  // sane default: exactly the top class
+  EXPECT_EQ(t, (F{0.f, 0.f, 0.f, 0.f, 0.3f}));
+  EXPECT_EQ(kept, (std::vector<bool>{false, false, false, false, true}));
 }
 
 TEST(NerCd, UnsureBranchKeepsTopThreeOnly) {

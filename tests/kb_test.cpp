@@ -235,8 +235,18 @@ TEST(KbOpen, MissingOlderAndFutureVersions) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
   }
-  // A truncated hash file is refused, not read past its end.
+  // A version 2 KB has no release views: the release's alias quirks ask for a rebuild.
   set_format_version(dir.file("kb"), 2);
+  fs::copy_file(dir.file("aliases.hash"), dir.file("kb/aliases.hash"));
+  {
+    auto kb2 = KnowledgeBase::open(dir.file("kb"));
+    EXPECT_FALSE(kb2.has_release_views());
+    ReleaseQuirks q;
+    q.enable("exact-alias-keys");
+    EXPECT_THROW(CandidateGenerator(kb2, {.quirks = q}), InvalidArgument);
+    EXPECT_NO_THROW(CandidateGenerator(kb2, {}));
+  }
+  // A truncated hash file is refused, not read past its end.
   std::string bytes = test::read_file(dir.file("aliases.hash"));
   test::write_file(dir.file("kb/aliases.hash"), bytes.substr(0, 60));
   EXPECT_THROW(KnowledgeBase::open(dir.file("kb")), FormatError);

@@ -25,8 +25,9 @@ struct EvalCounts {
 
 /// Links every mention (in batches) and counts. Mentions need a gold "output".
 /// @throws InvalidArgument when a mention has no gold output.
+/// title_last_wins: gold titles resolve as the release's reversed title dict (quirk title-last-wins).
 EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::vector<Mention>& mentions,
-                    std::size_t batch_size = 64, const ProgressFn& progress = {});
+                    std::size_t batch_size = 64, const ProgressFn& progress = {}, bool title_last_wins = false);
 
 /// The paper's column for a data-set file name ("aida_test.jsonl" -> "AIDA"), or "" when none fits.
 std::string paper_column(const std::string& file_name);

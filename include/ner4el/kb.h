@@ -14,8 +14,9 @@
 namespace ner4el {
 
 /// Version of the KB directory layout this library writes. Older ones are read; newer are refused.
-/// Version 2 added aliases.hash (constant-time alias look-ups); version 1 KBs are still read.
-inline constexpr uint32_t kKbFormatVersion = 2;
+/// Version 2 added aliases.hash (constant-time alias look-ups); version 3 the release's views of the
+/// alias and title tables (for --release-compat). Versions 1 and 2 are still read.
+inline constexpr uint32_t kKbFormatVersion = 3;
 
 /// One entity. Ids are Wikipedia page ids (or any 64-bit ids of a user's KB).
 struct Entity {
@@ -49,12 +50,28 @@ class KnowledgeBase {
   const KbInfo& info() const;
   /// The entity, or nullopt when the id is not in the KB.
   std::optional<Entity> entity(int64_t id) const;
-  /// The entity whose title is exactly title (gold labels of the data sets are titles).
-  std::optional<int64_t> id_of_title(std::string_view title) const;
+  /// The entity whose title is exactly title (gold labels of the data sets are titles). A title
+  /// shared by several ids gives the one with the highest count (then the first read); with
+  /// release_last_wins, the last one read, as the release's reversed title dict (format 3+).
+  std::optional<int64_t> id_of_title(std::string_view title, bool release_last_wins = false) const;
   /// Candidate ids of an alias, exactly as stored: only entities with a description, by
   /// decreasing count, ties in the alias table's order. The key is lower-cased here.
   /// nullopt when the alias is not in the table (an empty vector when it is, with no candidate).
   std::optional<std::vector<int64_t>> alias(std::string_view surface_form) const;
+
+  /// The alias table as the release reads it (format 3+; see docs/formats.md), for lower(surface_form):
+  /// merged = the ids of every surface form that lower-cases to it, in the table's order, duplicates
+  /// kept, only entities with a description; exact = those of the one surface form that is already
+  /// lower-case (the only one the release's look-up can match), nullopt when there is none.
+  /// nullopt when the key is not in the alias table at all.
+  struct RawAlias {
+    std::vector<int64_t> merged;
+    std::optional<std::vector<int64_t>> exact;
+  };
+  std::optional<RawAlias> raw_alias(std::string_view surface_form) const;
+  /// Whether the KB carries the release's views (format 3+): raw_alias() and
+  /// id_of_title(..., true) answer as the release only then.
+  bool has_release_views() const;
   /// Count and class index of an entity, without reading its texts (-1 class = untyped).
   /// nullopt when absent.
   struct Brief {

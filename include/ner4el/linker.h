@@ -22,7 +22,10 @@ struct LinkOptions {
   bool cache_entity_vectors = true;
   bool ner_cd = false;  ///< NER-constrained decoding (needs a NER classifier)
   bool ner_cg = false;  ///< NER-enhanced candidate generation (needs a NER classifier)
-  NerCdOptions cd;      ///< NER-CD's release quirk switch
+  NerCdOptions cd;      ///< NER-CD's release quirk switch (also on with quirks.ner_cd_substring)
+  /// The release's quirks (release_compat.h): alias-table ones in candidate generation, title-last-wins
+  /// for gold titles, the NER-CD ones in decoding.
+  ReleaseQuirks quirks;
 };
 
 struct ScoredEntity {

@@ -110,7 +110,11 @@ class NerClassifier {
   const std::vector<std::string>& classes() const;
   const InputEncoder& input_encoder() const;
   /// Softmax probabilities, inputs.size() rows of classes().size() floats.
-  std::vector<std::vector<float>> predict(const std::vector<MentionInput>& inputs, int batch_size = 32) const;
+  /// release_dropout (quirk ner-cd-dropout): run as the release did at test time, in training mode
+  /// with every dropout active (BERT's and the classifier's 0.5), from torch's generator seeded with
+  /// 2 at each call, so a call repeats; serialised across threads.
+  std::vector<std::vector<float>> predict(const std::vector<MentionInput>& inputs, int batch_size = 32,
+                                          bool release_dropout = false) const;
 
   struct Impl;
   Impl& impl() const { return *impl_; }

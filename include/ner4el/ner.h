@@ -8,9 +8,10 @@ namespace ner4el {
 
 /// How NER-CD treats the confident branch (top probability over 0.5).
 struct NerCdOptions {
-  /// Release quirk: a candidate is kept when its class is a substring of the top class, so a
-  /// candidate without a class ("") is always kept. false: only candidates of exactly the top class.
-  bool quirk_substring_match = true;
+  /// Release quirk (ner-cd-substring): in the confident branch a candidate is kept when its class is
+  /// a substring of the top class and among the top 3 (the release's if/elif), so a class-less
+  /// candidate is always zeroed and PER survives a top class SUPER. false: exactly the top class.
+  bool quirk_substring_match = false;
 };
 
 /// NER-CD (test time): with the classifier's softmax probs over class_names, sets to 0 the
@@ -18,7 +19,8 @@ struct NerCdOptions {
 ///   top-1 probability > 0.5: candidates whose class is not the top-1 class;
 ///   otherwise: candidates whose class is not among the top-3 (candidates without a class too).
 /// normalised and candidate_classes are parallel; probs and class_names are parallel.
-void apply_ner_cd(std::vector<float>& normalised, const std::vector<std::string>& candidate_classes,
+/// Returns which candidates the rule keeps (the others were set to 0).
+std::vector<bool> apply_ner_cd(std::vector<float>& normalised, const std::vector<std::string>& candidate_classes,
                   const std::vector<float>& probs, const std::vector<std::string>& class_names,
                   const NerCdOptions& options = {});
 
@@ -26,6 +28,14 @@ void apply_ner_cd(std::vector<float>& normalised, const std::vector<std::string>
 /// class is among the top-3 (which includes the top-1) or who have no class; otherwise all.
 std::vector<size_t> ner_cg_keep(const std::vector<std::string>& candidate_classes, const std::vector<float>& probs,
                                 const std::vector<std::string>& class_names);
+
+/// Rank order of one mention's candidates under NER-CD. cosines: the raw scores; constrained: the
+/// min-max normalised scores after apply_ner_cd (NaN for a single candidate); kept: its result.
+/// release_ties (quirk ner-cd-ties): by the constrained scores, ties to the first index, so a zeroed
+/// candidate can win. Otherwise kept candidates by cosine, then the zeroed ones (all by cosine when
+/// none is kept). Stable: equal keys keep the candidate order.
+std::vector<size_t> ner_cd_order(const std::vector<float>& cosines, const std::vector<float>& constrained,
+                                 const std::vector<bool>& kept, bool release_ties);
 
 /// Indices of the k most probable classes, most probable first.
 std::vector<size_t> top_classes(const std::vector<float>& probs, size_t k);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ner4el/kb.h"
+#include "ner4el/release_compat.h"
 
 namespace ner4el {
 
@@ -24,6 +25,10 @@ struct TrainConfig {
   bool ner_r = true;             ///< NER-R: "CLASS[SEP]description" on the entity side
   bool ner_ns = true;            ///< NER-NS: fill candidate sets with negatives of the gold class
   bool random_negatives = false; ///< fill with uniform negatives instead (when ner_ns is off)
+  /// The release's quirks that act in training (alias-table ones, duplicate-ids' last-occurrence
+  /// target, title-last-wins, ner-ns-pool). YAML: `release_compat: true` (all) and/or
+  /// `release_quirks: [name, ...]`.
+  ReleaseQuirks quirks;
   double lr = 1e-5;              ///< Adam
   double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8, weight_decay = 0;
   int accumulation = 256;        ///< mentions per optimiser step (batch size is 1)

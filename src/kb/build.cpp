@@ -163,6 +163,7 @@ struct Meta {
   bool has_desc = false;
   bool written = false;
   std::string title;
+  uint64_t title_seq = 0;  ///< order in which titles were read (the release's last-wins needs it)
 };
 
 class Builder {
@@ -181,6 +182,8 @@ class Builder {
     open("aliases", 0, alias_db_);
     open("titles", 0, title_db_);
     open("lists", 0, list_db_);
+    open("release_aliases", 0, raw_db_);
+    open("release_titles", 0, release_title_db_);
   }
   ~Builder() {
     txn_.reset();
@@ -243,6 +246,12 @@ class Builder {
     m.written = true;
   }
 
+  void set_title(int64_t id, std::string title) {
+    Meta& m = meta_[id];
+    m.title = std::move(title);
+    m.title_seq = ++title_seq_;
+  }
+
   /// Adds ids to an alias, keeping only described entities, ordered by decreasing count.
   void add_alias(const std::string& surface, const std::vector<int64_t>& ids, KbBuildReport& rep) {
     std::string key = lower_case(surface);
@@ -251,6 +260,7 @@ class Builder {
       ++rep.skipped_long_aliases;
       return;
     }
+    add_raw_alias(key, surface == key, ids);
     std::vector<int64_t> list;
     std::string_view existing;
     if (txn_->get(alias_db_, key, existing)) {
@@ -276,24 +286,94 @@ class Builder {
     put(alias_db_, key, {reinterpret_cast<const char*>(list.data()), list.size() * sizeof(int64_t)});
   }
 
+  /// The release's view of the alias table (records.h, release_aliases): kept for every key while
+  /// building, then pruned by prune_raw_aliases() where it equals the sane view.
+  void add_raw_alias(const std::string& key, bool exact, const std::vector<int64_t>& ids) {
+    kb::RawAliasRecord r;
+    std::string_view existing;
+    if (txn_->get(raw_db_, key, existing)) r = kb::decode_raw_alias(existing);
+    for (int64_t id : ids) {
+      auto it = meta_.find(id);
+      if (it == meta_.end() || !it->second.has_desc) continue;
+      r.merged.push_back(id);
+      if (exact) r.exact.push_back(id);
+    }
+    r.has_exact |= exact;
+    put(raw_db_, key, kb::encode_raw_alias(r));
+  }
+
+  /// Drops the release records that say nothing the sane alias table does not: one lower-case
+  /// surface form, no repeated id, already in count order. In chunks, so no write transaction grows
+  /// without bound at release scale.
+  void prune_raw_aliases() {
+    std::string from;
+    bool first = true;
+    for (;;) {
+      std::vector<std::string> redundant;
+      std::string last;
+      bool more = false;
+      {
+        MDB_cursor* cur = nullptr;
+        kb::check(mdb_cursor_open(txn_->get(), raw_db_, &cur), "LMDB cursor");
+        MDB_val k = kb::val(from), v;
+        int rc = mdb_cursor_get(cur, &k, &v, first ? MDB_FIRST : MDB_SET_RANGE);
+        for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+          if (redundant.size() >= 100000) {
+            more = true;
+            from = std::string(kb::view(k));
+            break;
+          }
+          auto r = kb::decode_raw_alias(kb::view(v));
+          std::string_view sane;
+          const bool has_sane = txn_->get(alias_db_, kb::view(k), sane);
+          if (has_sane && r.has_exact && r.exact == r.merged && r.merged.size() * sizeof(int64_t) == sane.size() &&
+              std::memcmp(r.merged.data(), sane.data(), sane.size()) == 0)
+            redundant.emplace_back(kb::view(k));
+        }
+        mdb_cursor_close(cur);
+      }
+      first = false;
+      for (const auto& key : redundant) {
+        MDB_val k = kb::val(key);
+        kb::check(mdb_del(txn_->get(), raw_db_, &k, nullptr), "LMDB delete");
+      }
+      txn_->commit();
+      txn_ = std::make_unique<kb::Txn>(env_, false);
+      pending_ = 0;
+      if (!more) break;
+    }
+  }
+
+  /// The title table: a title shared by several ids goes to the highest count (then the first read)
+  /// in titles, and to the last read in release_titles (the release's reversed dict).
+  void put_title(int64_t id, const Meta& m, KbBuildReport& rep) {
+    MDB_val k = kb::val(m.title), v{sizeof id, const_cast<int64_t*>(&id)};
+    int rc = mdb_put(txn_->get(), title_db_, &k, &v, MDB_NOOVERWRITE);
+    if (rc != MDB_KEYEXIST) return kb::check(rc, "LMDB write");
+    int64_t other;
+    std::memcpy(&other, v.mv_data, sizeof other);
+    const Meta& o = meta_.at(other);
+    const bool better = m.count > o.count || (m.count == o.count && m.title_seq < o.title_seq);
+    if (better) put(title_db_, m.title, {reinterpret_cast<const char*>(&id), sizeof id});
+    int64_t last = other;
+    std::string_view cur;
+    if (txn_->get(release_title_db_, m.title, cur)) std::memcpy(&last, cur.data(), sizeof last);
+    if (m.title_seq > meta_.at(last).title_seq) last = id;
+    put(release_title_db_, m.title, {reinterpret_cast<const char*>(&last), sizeof last});
+    if (rep.warnings.size() < 10)
+      rep.warnings.push_back("title '" + m.title + "' names several entities; kept " + std::to_string(better ? id : other) +
+                             " (highest count; --release-compat takes the last one read)");
+  }
+
   void finish(KbBuildReport& rep, const std::string& built_from) {
+    prune_raw_aliases();
     std::vector<int64_t> described;
     std::vector<std::vector<int64_t>> by_class(classes_.size());
     std::vector<uint64_t> class_counts(classes_.size());
     uint64_t progress_n = 0;
     for (auto& [id, m] : meta_) {
       if (!m.written) write_entity(id, m, "");
-      if (!m.title.empty()) {
-        if (m.title.size() <= kb::kMaxKey) {
-          MDB_val k = kb::val(m.title), v{sizeof id, const_cast<int64_t*>(&id)};
-          int rc = mdb_put(txn_->get(), title_db_, &k, &v, MDB_NOOVERWRITE);
-          if (rc == MDB_KEYEXIST) {
-            if (rep.warnings.size() < 10) rep.warnings.push_back("title '" + m.title + "' names two entities; kept the first");
-          } else {
-            kb::check(rc, "LMDB write");
-          }
-        }
-      }
+      if (!m.title.empty() && m.title.size() <= kb::kMaxKey) put_title(id, m, rep);
       if (m.cls >= 0) ++class_counts[m.cls];
       if (m.has_desc) {
         described.push_back(id);
@@ -328,8 +408,9 @@ class Builder {
   const KbBuildOptions& opt_;
   MDB_env* env_ = nullptr;
   std::unique_ptr<kb::Txn> txn_;
-  MDB_dbi meta_db_{}, ent_db_{}, alias_db_{}, title_db_{}, list_db_{};
+  MDB_dbi meta_db_{}, ent_db_{}, alias_db_{}, title_db_{}, list_db_{}, raw_db_{}, release_title_db_{};
   size_t pending_ = 0;
+  uint64_t title_seq_ = 0;
   std::vector<std::string> classes_;
   std::unordered_map<std::string, int32_t> class_ids_;
 };
@@ -358,14 +439,14 @@ void read_titles(Builder& b, const std::string& path, const ProgressFn& progress
         [&](const PickleValue& k, const PickleValue& v) {
           int64_t id = pickle_id(k, path, "key");
           if (!v.is_str()) throw FormatError(path + ": title of id " + std::to_string(id) + ": expected a str, found " + v.type_name());
-          b.meta_[id].title = std::string(v.as_str());
+          b.set_title(id, std::string(v.as_str()));
         },
         [&](uint64_t d, uint64_t t) { if (progress) progress("titles", d, t); });
     return;
   }
   if (ext_of(path) == ".csv") bad_ext("titles", path, ".pickle, .pkl, .tsv or .jsonl");
   read_pairs(path, {"id"}, {"title"}, "id", "title", progress, "titles",
-             [&](int64_t id, const std::string& t, size_t) { b.meta_[id].title = t; });
+             [&](int64_t id, const std::string& t, size_t) { b.set_title(id, t); });
 }
 
 void read_aliases(Builder& b, const std::string& path, KbBuildReport& rep, const ProgressFn& progress) {
@@ -467,7 +548,7 @@ KbBuildReport build_knowledge_base(const KbSources& src, const std::string& out_
           auto j = parse_json_line(line, src.entities, n);
           int64_t id = json_int(j, "id", src.entities, n);
           Meta& m = meta[id];
-          if (j.contains("title")) m.title = json_str(j, "title", src.entities, n);
+          if (j.contains("title")) b.set_title(id, json_str(j, "title", src.entities, n));
           if (j.contains("count")) m.count = json_int(j, "count", src.entities, n);
           if (j.contains("class") && !j["class"].is_null()) m.cls = b.class_id(json_str(j, "class", src.entities, n));
           std::string desc;

@@ -1,18 +1,69 @@
 #include "ner4el/candidates.h"
 
 #include <algorithm>
+#include <numeric>
 #include <unordered_set>
 
 #include "ner4el/error.h"
 
 namespace ner4el {
 
+std::optional<size_t> gold_index(const std::vector<int64_t>& ids, int64_t gold, bool last_occurrence) {
+  std::optional<size_t> at;
+  for (size_t j = 0; j < ids.size(); ++j)
+    if (ids[j] == gold) {
+      at = j;
+      if (!last_occurrence) break;
+    }
+  return at;
+}
+
 CandidateGenerator::CandidateGenerator(const KnowledgeBase& kb, CandidateOptions options) : kb_(kb), options_(options) {
   if (options_.k < 1) throw InvalidArgument("candidate count k must be at least 1, got " + std::to_string(options_.k));
+  const auto& q = options_.quirks;
+  if ((q.exact_alias_keys || q.alias_table_order || q.duplicate_ids || q.title_last_wins) && !kb_.has_release_views())
+    throw InvalidArgument("the release's alias-table quirks need a knowledge base of format 3 or newer (this one is format " +
+                          std::to_string(kb_.info().format_version) + "): rebuild it with 'ner4el kb build'");
 }
+
+namespace {
+/// Indices of ids by decreasing count; equal counts keep their order.
+std::vector<int64_t> by_count(const KnowledgeBase& kb, const std::vector<int64_t>& ids, size_t k) {
+  std::vector<int64_t> counts(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto b = kb.brief(ids[i]);
+    counts[i] = b ? b->count : 0;
+  }
+  std::vector<size_t> order(ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return counts[a] > counts[b]; });
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < order.size() && i < k; ++i) out.push_back(ids[order[i]]);
+  return out;
+}
+}  // namespace
 
 CandidateSet CandidateGenerator::candidates(std::string_view mention) const {
   CandidateSet out;
+  const auto& q = options_.quirks;
+  if (q.exact_alias_keys || q.alias_table_order || q.duplicate_ids) {
+    // The release's reading of its alias dict (SPEC "Release quirks", Candidates).
+    auto raw = kb_.raw_alias(mention);
+    if (!raw || (q.exact_alias_keys && !raw->exact)) {
+      out.miss = CandidateMiss::NotInAliasTable;
+      return out;
+    }
+    std::vector<int64_t> ids = q.exact_alias_keys ? std::move(*raw->exact) : std::move(raw->merged);
+    if (!q.duplicate_ids) {
+      std::unordered_set<int64_t> seen;
+      std::erase_if(ids, [&](int64_t id) { return !seen.insert(id).second; });
+    }
+    const size_t k = static_cast<size_t>(options_.k);
+    if (!q.alias_table_order || ids.size() > k) ids = by_count(kb_, ids, k);
+    out.ids = std::move(ids);
+    if (out.ids.empty()) out.miss = CandidateMiss::NoCandidates;
+    return out;
+  }
   auto ids = kb_.alias(mention);
   if (!ids) {
     out.miss = CandidateMiss::NotInAliasTable;
@@ -53,6 +104,38 @@ void CandidateGenerator::add_negatives(std::vector<int64_t>& ids, NegativeSampli
     std::shuffle(rest.begin(), rest.end(), rng);
     ids.insert(ids.end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(want));
   }
+}
+
+CandidateGenerator::ReleaseNerNsPool::ReleaseNerNsPool(const KnowledgeBase& kb) {
+  pools_.resize(kb.info().classes.size());
+  for (size_t c = 0; c < pools_.size(); ++c)
+    for (int64_t id : kb.described_entities_of_class(static_cast<int32_t>(c))) {
+      auto b = kb.brief(id);
+      if (b && b->count > 0) pools_[c].push_back(id);  // the release's pool iterates its count table
+    }
+}
+
+void CandidateGenerator::ReleaseNerNsPool::add_negatives(std::vector<int64_t>& ids, int32_t gold_class, int k,
+                                                         std::mt19937_64& rng) {
+  // A full list (K candidates, usually cut from a longer one) takes no negatives and, as the release's
+  // longer-than-K branch, leaves the pool alone.
+  if (gold_class < 0 || static_cast<size_t>(gold_class) >= pools_.size() || ids.size() >= static_cast<size_t>(k)) return;
+  auto& pool = pools_[gold_class];
+  // The release removes the mention's candidates from the shared list itself, for every later mention.
+  for (int64_t id : ids) {
+    auto it = std::lower_bound(pool.begin(), pool.end(), id);
+    if (it != pool.end() && *it == id) pool.erase(it);
+  }
+  const size_t want = std::min(static_cast<size_t>(k) - ids.size(), pool.size());
+  // random.sample: without replacement, from the pool as it now is (which the draw leaves intact).
+  std::vector<size_t> picked;
+  std::unordered_set<size_t> taken;
+  std::uniform_int_distribution<size_t> pick(0, pool.empty() ? 0 : pool.size() - 1);
+  while (picked.size() < want) {
+    size_t i = pick(rng);
+    if (taken.insert(i).second) picked.push_back(i);
+  }
+  for (size_t i : picked) ids.push_back(pool[i]);
 }
 
 }  // namespace ner4el

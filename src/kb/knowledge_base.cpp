@@ -55,7 +55,8 @@ struct KnowledgeBase::Impl {
   std::vector<MDB_txn*> pool;
 
   MDB_env* env = nullptr;
-  MDB_dbi meta{}, entities{}, aliases{}, titles{}, lists{};
+  MDB_dbi meta{}, entities{}, aliases{}, titles{}, lists{}, raw_aliases{}, release_titles{};
+  bool release_views = false;
   MDB_txn* pin = nullptr;  // long-lived read transaction: keeps the id lists below valid
   KbInfo info;
   std::unique_ptr<kb::AliasHash> alias_hash;  // format version 2; version 1 KBs use the B-tree
@@ -113,6 +114,9 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   open_db("aliases", 0, impl->aliases);
   open_db("titles", 0, impl->titles);
   open_db("lists", 0, impl->lists);
+  // Format 3 tables: absent from older KBs (then --release-compat asks for a rebuild).
+  impl->release_views = mdb_dbi_open(setup, "release_aliases", 0, &impl->raw_aliases) == MDB_SUCCESS &&
+                        mdb_dbi_open(setup, "release_titles", 0, &impl->release_titles) == MDB_SUCCESS;
   kb::check(mdb_txn_commit(setup), dir);
   kb::check(mdb_txn_begin(impl->env, nullptr, MDB_RDONLY, &impl->pin), dir);
   MDB_val k = kb::val("info"), v;
@@ -141,6 +145,7 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
     if (!fs::exists(hash)) throw FormatError(dir + ": aliases.hash is missing; rebuild the KB with 'ner4el kb build'");
     impl->alias_hash = std::make_unique<kb::AliasHash>(hash.string());
   }
+  impl->release_views &= info.format_version >= 3;
   impl->described = impl->list("described");
   for (size_t c = 0; c < info.classes.size(); ++c) impl->by_class.push_back(impl->list("class/" + std::to_string(c)));
   return KnowledgeBase(std::move(impl));
@@ -169,11 +174,13 @@ std::optional<Entity> KnowledgeBase::entity(int64_t id) const {
   return e;
 }
 
-std::optional<int64_t> KnowledgeBase::id_of_title(std::string_view title) const {
+std::optional<int64_t> KnowledgeBase::id_of_title(std::string_view title, bool release_last_wins) const {
   if (title.empty() || title.size() > kb::kMaxKey) return std::nullopt;
   Impl::PooledTxn txn(*impl_);
   std::string_view v;
-  if (!txn.get(impl_->titles, title, v) || v.size() != sizeof(int64_t)) return std::nullopt;
+  const bool release = release_last_wins && impl_->release_views && txn.get(impl_->release_titles, title, v);
+  if (!release && !txn.get(impl_->titles, title, v)) return std::nullopt;
+  if (v.size() != sizeof(int64_t)) throw FormatError("knowledge base: corrupt title record for '" + std::string(title) + "'");
   int64_t id;
   std::memcpy(&id, v.data(), sizeof id);
   return id;
@@ -189,6 +196,25 @@ std::optional<std::vector<int64_t>> KnowledgeBase::alias(std::string_view surfac
   std::vector<int64_t> ids(v.size() / sizeof(int64_t));
   std::memcpy(ids.data(), v.data(), ids.size() * sizeof(int64_t));
   return ids;
+}
+
+bool KnowledgeBase::has_release_views() const { return impl_->release_views; }
+
+std::optional<KnowledgeBase::RawAlias> KnowledgeBase::raw_alias(std::string_view surface_form) const {
+  auto sane = alias(surface_form);
+  if (!sane) return std::nullopt;
+  if (impl_->release_views) {
+    const std::string key = lower_case(surface_form);
+    Impl::PooledTxn txn(*impl_);
+    std::string_view v;
+    if (txn.get(impl_->raw_aliases, key, v)) {
+      auto r = kb::decode_raw_alias(v);
+      RawAlias out{std::move(r.merged), std::nullopt};
+      if (r.has_exact) out.exact = std::move(r.exact);
+      return out;
+    }
+  }
+  return RawAlias{*sane, *sane};  // no record: the release reads what the sane table holds
 }
 
 std::span<const int64_t> KnowledgeBase::described_entities() const { return impl_->described; }

@@ -3,7 +3,16 @@
 // entities[id]  = int64 count | int32 class_index (-1: none) | uint8 has_description |
 //                 uint32 title_len | title | uint32 description_len | description   (little-endian)
 // aliases[key]  = int64 ids[], by decreasing count (only entities with a description)
-// titles[title] = int64 id
+// titles[title] = int64 id (a title shared by several ids: the one with the highest count, then
+//                 the first in the input's order)
+// release_titles[title] = int64 id: for shared titles only, the last id in the input's order
+//                 (the release's reversed title dict) (format 3)
+// release_aliases[key] = the alias table as the release reads it, for the keys where that differs
+//                 from aliases[key] (format 3): u8 flags | u32 n | int64 merged[n] | int64 exact[]
+//                 merged: every id listed under every surface form that lower-cases to key, in the
+//                   table's order, duplicates kept, only entities with a description;
+//                 exact: the same for the surface form equal to key alone (flags & 1: such a form
+//                   exists; flags & 2: exact equals merged and is not stored).
 // lists["described"], lists["class/<i>"] = int64 ids[], ascending
 #pragma once
 
@@ -11,6 +20,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ner4el/error.h"
 #include "ner4el/kb.h"
@@ -69,6 +79,45 @@ inline Entity decode_entity(std::string_view rec) {
   e.title = take(off);
   e.description = take(off);
   return e;
+}
+
+struct RawAliasRecord {
+  std::vector<int64_t> merged;
+  bool has_exact = false;
+  std::vector<int64_t> exact;
+};
+
+inline std::string encode_raw_alias(const RawAliasRecord& r) {
+  const bool same = r.has_exact && r.exact == r.merged;
+  const uint8_t flags = (r.has_exact ? 1 : 0) | (same ? 2 : 0);
+  const uint32_t n = static_cast<uint32_t>(r.merged.size());
+  std::string out(1 + 4, '\0');
+  out[0] = static_cast<char>(flags);
+  std::memcpy(out.data() + 1, &n, 4);
+  out.append(reinterpret_cast<const char*>(r.merged.data()), r.merged.size() * sizeof(int64_t));
+  if (r.has_exact && !same) out.append(reinterpret_cast<const char*>(r.exact.data()), r.exact.size() * sizeof(int64_t));
+  return out;
+}
+
+inline RawAliasRecord decode_raw_alias(std::string_view rec) {
+  RawAliasRecord r;
+  uint32_t n = 0;
+  if (rec.size() < 5) throw FormatError("knowledge base: corrupt release alias record (" + std::to_string(rec.size()) + " bytes)");
+  std::memcpy(&n, rec.data() + 1, 4);
+  const uint8_t flags = static_cast<uint8_t>(rec[0]);
+  const size_t rest = rec.size() - 5;
+  if (rest % sizeof(int64_t) != 0 || n > rest / sizeof(int64_t) || flags > 3)
+    throw FormatError("knowledge base: corrupt release alias record");
+  r.merged.resize(n);
+  std::memcpy(r.merged.data(), rec.data() + 5, n * sizeof(int64_t));
+  r.has_exact = flags & 1;
+  if (flags & 2) {
+    r.exact = r.merged;
+  } else if (r.has_exact) {
+    r.exact.resize(rest / sizeof(int64_t) - n);
+    std::memcpy(r.exact.data(), rec.data() + 5 + n * sizeof(int64_t), r.exact.size() * sizeof(int64_t));
+  }
+  return r;
 }
 
 }  // namespace ner4el::kb

@@ -18,8 +18,9 @@ struct BiEncoderLinker::Cache {
 
 BiEncoderLinker::BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& model, LinkOptions options,
                                  const EntityIndex* index, const NerClassifier* ner)
-    : kb_(kb), model_(model), candidates_(kb, {.k = options.k}), options_(options), index_(index), ner_(ner),
-      cache_(std::make_unique<Cache>()) {
+    : kb_(kb), model_(model), candidates_(kb, {.k = options.k, .quirks = options.quirks}), options_(options), index_(index),
+      ner_(ner), cache_(std::make_unique<Cache>()) {
+  options_.cd.quirk_substring_match |= options_.quirks.ner_cd_substring;
   if ((options_.ner_cd || options_.ner_cg) && !ner_)
     throw InvalidArgument("NER-CD and NER-CG need a NER classifier (--ner-model)");
   if (index_ && index_->dim() != model_.dim())
@@ -48,7 +49,7 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
     std::vector<MentionInput> ner_inputs;
     for (const auto& m : mentions)
       ner_inputs.push_back(ner_->input_encoder().encode_mention(m.left_context, m.mention, m.right_context));
-    probs = ner_->predict(ner_inputs);
+    probs = ner_->predict(ner_inputs, 32, options_.quirks.ner_cd_dropout);
   }
   auto class_of = [&](int64_t id) {
     auto b = kb_.brief(id);
@@ -131,21 +132,19 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
       scores[c] = cosine(&mv[s * d], ev, d);
     }
     auto norm = min_max_normalise(scores);
-    std::vector<float> key = scores;
+    std::vector<size_t> order(ids.size());
     if (options_.ner_cd && !probs.empty()) {
       std::vector<std::string> classes;
       for (int64_t id : ids) classes.push_back(class_of(id));
-      apply_ner_cd(norm, classes, probs[i], ner_->classes(), options_.cd);
-      key = norm;  // decoding now follows the constrained normalised scores
-      for (auto& k : key)
-        if (std::isnan(k)) k = 1;  // a single candidate (0/0): it is the prediction
+      auto kept = apply_ner_cd(norm, classes, probs[i], ner_->classes(), options_.cd);
+      order = ner_cd_order(scores, norm, kept, options_.quirks.ner_cd_ties);
+    } else {
+      std::iota(order.begin(), order.end(), 0);
+      // Ranking by cosine equals ranking by the normalised score; ties keep the candidate order.
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
     }
-    std::vector<size_t> order(ids.size());
-    std::iota(order.begin(), order.end(), 0);
-    // Ranking by cosine equals ranking by the normalised score; ties keep the count order.
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] > key[b]; });
     std::optional<int64_t> gold;
-    if (mentions[i].output) gold = kb_.id_of_title(*mentions[i].output);
+    if (mentions[i].output) gold = kb_.id_of_title(*mentions[i].output, options_.quirks.title_last_wins);
     for (size_t r = 0; r < order.size(); ++r) {
       if (gold && ids[order[r]] == *gold) out[i].gold_rank = r;
       if (r >= static_cast<size_t>(std::max(1, options_.top))) continue;

@@ -9,7 +9,7 @@
 namespace ner4el {
 
 EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::vector<Mention>& mentions,
-                    std::size_t batch_size, const ProgressFn& progress) {
+                    std::size_t batch_size, const ProgressFn& progress, bool title_last_wins) {
   EvalCounts c;
   c.read = mentions.size();
   for (std::size_t b = 0; b < mentions.size(); b += batch_size) {
@@ -24,7 +24,7 @@ EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::ve
         ++c.not_in_alias_table;
         continue;
       }
-      auto gold = kb.id_of_title(*batch[i].output);
+      auto gold = kb.id_of_title(*batch[i].output, title_last_wins);
       if (!gold) {
         ++c.gold_unknown;
         continue;

@@ -5,7 +5,7 @@
 namespace ner4el {
 
 PriorLinker::PriorLinker(const KnowledgeBase& kb, LinkOptions options)
-    : kb_(kb), candidates_(kb, {.k = options.k}), options_(options) {}
+    : kb_(kb), candidates_(kb, {.k = options.k, .quirks = options.quirks}), options_(options) {}
 
 std::vector<LinkResult> PriorLinker::link(const std::vector<Mention>& mentions) const {
   std::vector<LinkResult> out;
@@ -21,7 +21,7 @@ LinkResult PriorLinker::link_one(const Mention& mention) const {
   r.candidates = set.ids.size();
   if (set.ids.empty()) return r;
   std::optional<int64_t> gold;
-  if (mention.output) gold = kb_.id_of_title(*mention.output);
+  if (mention.output) gold = kb_.id_of_title(*mention.output, options_.quirks.title_last_wins);
   // The prior needs every candidate's count, but titles and classes only for those reported.
   double total = 0;
   std::vector<int64_t> counts(set.ids.size());
@@ -29,11 +29,17 @@ LinkResult PriorLinker::link_one(const Mention& mention) const {
     auto b = kb_.brief(set.ids[i]);
     counts[i] = b ? b->count : 0;
     total += static_cast<double>(counts[i]) + 1;
-    if (gold && set.ids[i] == *gold) r.gold_rank = i;
   }
-  // Candidates arrive sorted by count (ties in alias-table order), so rank order is kept.
+  // Candidates usually arrive sorted by count (ties in alias-table order); the release's
+  // alias-table-order quirk keeps short lists in table order, so rank stably by count here.
+  std::vector<size_t> order(set.ids.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return counts[a] > counts[b]; });
+  for (size_t r_i = 0; r_i < order.size(); ++r_i)
+    if (gold && set.ids[order[r_i]] == *gold) r.gold_rank = r_i;  // duplicate ids: the last occurrence
   const size_t n = std::min(set.ids.size(), static_cast<size_t>(std::max(1, options_.top)));
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t j = 0; j < n; ++j) {
+    const size_t i = order[j];
     auto e = kb_.entity(set.ids[i]);
     r.ranked.push_back({set.ids[i], e ? e->title : "", e ? e->ner_class : "",
                         (static_cast<double>(counts[i]) + 1) / total, std::nullopt});

@@ -413,12 +413,22 @@ void NerClassifier::save(const std::string& dir) const {
 const std::vector<std::string>& NerClassifier::classes() const { return impl_->classes; }
 const InputEncoder& NerClassifier::input_encoder() const { return *impl_->inputs; }
 
-std::vector<std::vector<float>> NerClassifier::predict(const std::vector<MentionInput>& inputs, int batch_size) const {
+std::vector<std::vector<float>> NerClassifier::predict(const std::vector<MentionInput>& inputs, int batch_size,
+                                                       bool release_dropout) const {
   c10::InferenceMode guard;
+  std::unique_lock<std::mutex> lock(impl_->train_mode, std::defer_lock);
+  if (release_dropout) {
+    lock.lock();
+    impl_->encoder->train();
+    impl_->dropout->train();
+    torch::manual_seed(2);
+  }
   auto flat = batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t b, size_t e) {
     auto mv = mention_vectors(impl_->encoder->forward(ids, mask), positions_of(inputs, b, e));
+    if (release_dropout) mv = impl_->dropout->forward(mv);
     return torch::softmax(impl_->linear->forward(mv), -1);
   });
+  if (release_dropout) impl_->encoder->eval();
   const size_t n = impl_->classes.size();
   std::vector<std::vector<float>> out;
   for (size_t i = 0; i < inputs.size(); ++i) out.emplace_back(flat.begin() + i * n, flat.begin() + (i + 1) * n);

@@ -49,6 +49,8 @@ struct NerClassifier::Impl {
   std::unique_ptr<InputEncoder> inputs;
   BertConfig config;
   int window = 128;
+  torch::nn::Dropout dropout{torch::nn::DropoutOptions(0.5)};  ///< the release's, before the linear layer
+  std::mutex train_mode;                                           ///< release_dropout switches modes
 };
 
 }  // namespace ner4el

@@ -61,6 +61,21 @@ void TrainConfig::set(const std::string& key, const std::string& value) {
   else if (key == "dropout") real(dropout);
   else if (key == "threads") integer(threads);
   else if (key == "resume") flag(resume);
+  else if (key == "release_compat") {
+    bool on = false;
+    if (!parse_bool(value, on)) bad("true or false");
+    if (on) quirks = ReleaseQuirks::all();
+  } else if (key == "release_quirks") {
+    std::string cur;
+    for (char ch : value + ",") {
+      if (ch == ',') {
+        if (!cur.empty()) quirks.enable(cur);
+        cur.clear();
+      } else if (ch != ' ' && ch != '[' && ch != ']') {
+        cur.push_back(ch);
+      }
+    }
+  }
   else throw InvalidArgument("unknown training option '" + key + "' (see conf/ner4el.yaml for the list)");
   if (window < 4 || k < 1 || accumulation < 1 || epochs < 0 || patience < 1 || keep_best < 1 || lr <= 0)
     throw InvalidArgument("training option '" + key + "' = '" + value + "' is out of range");
@@ -80,7 +95,15 @@ TrainConfig TrainConfig::from_yaml(const std::string& path) {
   if (!root.IsMap()) throw FormatError(path + ": expected a mapping of option: value");
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
-    const std::string value = kv.second.IsNull() ? "" : kv.second.as<std::string>();
+    std::string value;
+    if (kv.second.IsSequence()) {
+      for (const auto& item : kv.second) value += (value.empty() ? "" : ",") + item.as<std::string>();
+    } else if (kv.second.IsScalar()) {
+      value = kv.second.as<std::string>();
+    } else if (!kv.second.IsNull()) {
+      throw FormatError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": option '" + key +
+                        "': expected a value or a list");
+    }
     try {
       c.set(key, value);
     } catch (const InvalidArgument& e) {
@@ -107,6 +130,7 @@ std::string TrainConfig::to_yaml() const {
   out << YAML::Key << "restart_t0" << YAML::Value << restart_t0 << YAML::Key << "restart_t_mult" << YAML::Value << restart_t_mult;
   out << YAML::Key << "dropout" << YAML::Value << dropout << YAML::Key << "threads" << YAML::Value << threads;
   out << YAML::Key << "resume" << YAML::Value << resume;
+  out << YAML::Key << "release_quirks" << YAML::Value << YAML::Flow << quirks.enabled();
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -56,6 +56,7 @@ std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, cons
        {file_key(c.train_data), c.kb + ":" + std::to_string(kb.info().entities) + ":" + std::to_string(kb.info().aliases),
         std::to_string(c.k), std::to_string(c.window), std::to_string(c.ner_r), std::to_string(c.ner_ns),
         std::to_string(c.random_negatives), std::to_string(c.seed), std::to_string(enc.tokenizer().size()),
+        [&] { std::string q; for (const auto& n : c.quirks.enabled()) q += n + ","; return q; }(),
         std::to_string(kCacheVersion)})
     h = fnv(h, part + "|");
   char key[17];
@@ -77,24 +78,28 @@ std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, cons
     }
   }
   auto mentions = read_mentions(c.train_data, {.require_output = true});
-  CandidateGenerator gen(kb, {.k = c.k});
+  CandidateGenerator gen(kb, {.k = c.k, .quirks = c.quirks});
   std::mt19937_64 rng(c.seed);
   const NegativeSampling mode = c.ner_ns ? NegativeSampling::NerNs
                                          : c.random_negatives ? NegativeSampling::Random : NegativeSampling::None;
+  std::optional<CandidateGenerator::ReleaseNerNsPool> release_pool;
+  if (mode == NegativeSampling::NerNs && c.quirks.ner_ns_pool) release_pool.emplace(kb);
   std::vector<Example> out;
   dropped = 0;
   for (size_t i = 0; i < mentions.size(); ++i) {
     const auto& m = mentions[i];
     auto set = gen.candidates(m.mention);
-    auto gold = kb.id_of_title(*m.output);
-    auto pos = gold ? std::find(set.ids.begin(), set.ids.end(), *gold) : set.ids.end();
-    if (set.ids.empty() || !gold || pos == set.ids.end()) {  // training drops these (SPEC)
+    auto gold = kb.id_of_title(*m.output, c.quirks.title_last_wins);
+    // A repeated id (duplicate-ids): the release's target is its last occurrence.
+    auto pos = gold ? ner4el::gold_index(set.ids, *gold, c.quirks.duplicate_ids) : std::nullopt;
+    if (set.ids.empty() || !pos) {  // training drops these (SPEC)
       ++dropped;
       continue;
     }
-    const int gold_index = static_cast<int>(pos - set.ids.begin());
+    const int gold_index = static_cast<int>(*pos);
     auto brief = kb.brief(*gold);
-    gen.add_negatives(set.ids, mode, brief ? brief->class_index : -1, rng);
+    if (release_pool) release_pool->add_negatives(set.ids, brief ? brief->class_index : -1, c.k, rng);
+    else gen.add_negatives(set.ids, mode, brief ? brief->class_index : -1, rng);
     Example ex;
     auto mi = enc.encode_mention(m.left_context, m.mention, m.right_context);
     trim_padding(mi);
@@ -250,8 +255,9 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
     impl.entity->eval();
     LinkOptions eval_options;
     eval_options.k = c.k;
+    eval_options.quirks = c.quirks;
     BiEncoderLinker linker(kb, model, eval_options);
-    auto counts = evaluate(linker, kb, dev);
+    auto counts = evaluate(linker, kb, dev, 64, {}, c.quirks.title_last_wins);
     EpochLog log{epoch, st.steps, losses ? loss_sum / losses : 0, counts.accuracy(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
     st.history.push_back(log);

@@ -190,5 +190,29 @@ TEST_F(IndexTest, NerConstrainedDecodingInTheLinker) {
   EXPECT_THROW(BiEncoderLinker(*kb, *model, opt), InvalidArgument);  // NER-CD without a classifier
 }
 
+// Quirk ner-cd-dropout: the release never switched its classifier to evaluation mode, so its
+// dropouts act at test time. Ours are seeded per call: a call repeats, and evaluation mode returns.
+TEST_F(IndexTest, ReleaseDropoutClassifierIsStochasticButRepeatable) {
+  const std::vector<std::string> classes{"PER", "LOC", "ORG", "ANIM", "BIO", "CEL", "DIS", "EVE", "FOOD",
+                                         "INST", "MEDIA", "MON", "NUM", "PHYS", "PLANT", "SUPER", "TIME", "VEHI"};
+  LoadOptions lo;
+  lo.vocab = kFix + "/hf";
+  lo.window = 32;
+  auto ner = NerClassifier::load(kFix + "/ner_classifier.pt", classes, lo);
+  std::vector<MentionInput> in;
+  for (const auto& m : mentions()) in.push_back(ner.input_encoder().encode_mention(m.left_context, m.mention, m.right_context));
+  const auto eval1 = ner.predict(in);
+  const auto drop1 = ner.predict(in, 32, /*release_dropout=*/true);
+  const auto drop2 = ner.predict(in, 32, true);
+  EXPECT_EQ(drop1, drop2);
+  EXPECT_NE(drop1, eval1);
+  for (const auto& row : drop1) {
+    float sum = 0;
+    for (float p : row) sum += p;
+    EXPECT_NEAR(sum, 1.0f, 1e-5f);
+  }
+  EXPECT_EQ(ner.predict(in), eval1);  // evaluation mode again afterwards
+}
+
 }  // namespace
 }  // namespace ner4el

@@ -9,6 +9,7 @@
 #include "ner4el/evaluate.h"
 #include "ner4el/runtime.h"
 #include "progress.h"
+#include "release_flags.h"
 
 namespace ner4el::cli {
 
@@ -17,8 +18,8 @@ void add_evaluate_command(CLI::App& app) {
     std::string kb, model = "prior", vocab, index, ner_model;
     std::vector<std::string> data;
     LinkOptions opt;
-    int aquaint_k = 5;
-    bool json = false, cd_exact = false;
+    int aquaint_k = 0;
+    bool json = false;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("evaluate", "In-KB accuracy and candidate recall per data set, with the drop counts, "
@@ -31,13 +32,15 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("--ner-model", a->ner_model, "NER classifier (ner_classifier.pt or a converted folder)");
   cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
   cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
-  cmd->add_flag("--cd-exact", a->cd_exact, "NER-CD: exact class match (release: substring, keeps class-less candidates)");
+
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
-  cmd->add_option("--aquaint-k", a->aquaint_k, "candidates for AQUAINT (the release used 5)")->capture_default_str();
+  cmd->add_option("--aquaint-k", a->aquaint_k, "candidates for AQUAINT (default: -k; 5 with --release-compat, as the release)");
+  auto rf = add_release_flags(cmd);
   cmd->add_flag("--json", a->json, "print JSON instead of Markdown");
-  cmd->callback([a] {
+  cmd->callback([a, rf] {
     configure_threads();
-    a->opt.cd.quirk_substring_match = !a->cd_exact;
+    a->opt.quirks = rf->resolve();
+    if (a->aquaint_k <= 0) a->aquaint_k = a->opt.quirks.aquaint_k5 ? 5 : a->opt.k;
     LinkOptions aq = a->opt;
     aq.k = a->aquaint_k;
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model);
@@ -49,7 +52,8 @@ void add_evaluate_command(CLI::App& app) {
       auto mentions = read_mentions(path, {.require_output = true});
       const std::string column = paper_column(path);
       const Linker& linker = (column == "AQUAINT" && setup_aq.linker) ? *setup_aq.linker : *setup.linker;
-      auto c = evaluate(linker, *setup.kb, mentions, 64, [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); });
+      auto c = evaluate(linker, *setup.kb, mentions, 64, [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); },
+                        a->opt.quirks.title_last_wins);
       progress.done();
       const std::string name = std::filesystem::path(path).stem().string();
       sets.push_back({{"data", name}, {"column", column}, {"read", c.read}, {"not_in_alias_table", c.not_in_alias_table},
@@ -58,9 +62,11 @@ void add_evaluate_command(CLI::App& app) {
                       {"k", column == "AQUAINT" && setup_aq.linker ? a->aquaint_k : a->opt.k}});
       columns[column.empty() ? name : column] = 100 * c.accuracy();
     }
-    const std::string system = setup.kind() + (a->opt.ner_cg ? " + NER-CG" : "") + (a->opt.ner_cd ? " + NER-CD" : "");
+    const std::string system = setup.kind() + (a->opt.ner_cg ? " + NER-CG" : "") + (a->opt.ner_cd ? " + NER-CD" : "") +
+                               (a->opt.quirks.any() ? " (release quirks)" : "");
     if (a->json) {
-      std::cout << nlohmann::json{{"system", system}, {"data_sets", sets}}.dump(2) << "\n";
+      std::cout << nlohmann::json{{"system", system}, {"release_quirks", a->opt.quirks.enabled()}, {"data_sets", sets}}.dump(2)
+                << "\n";
       return;
     }
     std::printf("| data set | read | not in alias table | gold unknown | no candidates | scored | K | recall | accuracy |\n");

@@ -8,6 +8,7 @@
 #include "ner4el/kb.h"
 #include "ner4el/wordnet.h"
 #include "progress.h"
+#include "release_flags.h"
 
 namespace ner4el::cli {
 
@@ -99,9 +100,10 @@ void add_candidates(CLI::App& kb) {
   cmd->add_option("dir", a->dir, "knowledge-base directory")->required();
   cmd->add_option("mention", a->mention, "surface form (lower-cased for the look-up)")->required();
   cmd->add_option("-k", a->k, "keep the K candidates with the highest counts")->capture_default_str();
-  cmd->callback([a] {
+  auto rf = add_release_flags(cmd);
+  cmd->callback([a, rf] {
     auto kb = KnowledgeBase::open(a->dir);
-    CandidateGenerator gen(kb, {.k = a->k});
+    CandidateGenerator gen(kb, {.k = a->k, .quirks = rf->resolve()});
     auto set = gen.candidates(a->mention);
     for (int64_t id : set.ids) std::cout << entity_json(*kb.entity(id)).dump() << "\n";
     if (set.miss == CandidateMiss::NotInAliasTable) std::cerr << "'" << a->mention << "' is not in the alias table\n";

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "link_json.h"
 #include "linker_setup.h"
+#include "release_flags.h"
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/linker.h"
@@ -18,7 +19,6 @@ namespace ner4el::cli {
 void add_link_command(CLI::App& app) {
   struct Args {
     std::string kb, model, vocab, index, ner_model, input = "-", output;
-    bool cd_exact = false;
     LinkOptions opt;
     int batch = 64;
   };
@@ -36,14 +36,14 @@ void add_link_command(CLI::App& app) {
   cmd->add_option("--ner-model", a->ner_model, "NER classifier for --ner-cd / --ner-cg");
   cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
   cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
-  cmd->add_flag("--cd-exact", a->cd_exact, "NER-CD: exact class match (release: substring, keeps class-less candidates)");
+  auto rf = add_release_flags(cmd);
   cmd->add_option("-i,--input", a->input, "mentions file, '-' for standard input")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
-  cmd->callback([a] {
+  cmd->callback([a, rf] {
     configure_threads();
-    a->opt.cd.quirk_substring_match = !a->cd_exact;
+    a->opt.quirks = rf->resolve();
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model);
     const Linker* linker = setup.linker.get();
     std::ifstream file;

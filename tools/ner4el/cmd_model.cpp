@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "ner4el/default_model.h"
+#include "release_flags.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/kb.h"
@@ -94,24 +96,35 @@ void add_model_commands(CLI::App& app) {
       std::string model, data, side = "mention", npy;
       LoadOptions lo;
       int batch = 32;
+      bool fix_truncation = false;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("embed", "Write the model's vectors of a data set: mention side (NER4EL JSON Lines) or "
                                             "entity side ({\"description\", \"class\"} per line); JSON Lines on stdout, or .npy");
-    cmd->add_option("--model", a->model, "linker model (any format 'convert' reads)")->required();
+    cmd->add_option("--model", a->model, "linker model (any format 'convert' reads; default: the installed pretrained model)");
     cmd->add_option("--vocab", a->lo.vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
     cmd->add_option("--data", a->data, "input JSON Lines ('-' for standard input)")->required();
     cmd->add_option("--side", a->side, "mention or entity")->check(CLI::IsMember({"mention", "entity"}))->capture_default_str();
     cmd->add_option("--npy", a->npy, "write a float32 .npy matrix [n, dim] here instead of JSON Lines");
     cmd->add_option("--batch", a->batch, "sequences per encoder batch")->capture_default_str();
-    cmd->callback([a] {
+    cmd->add_flag("--fix-truncation", a->fix_truncation,
+                  "cut inputs the sane way: left context next to the mention, [SEP] always kept (default: as the "
+                  "release's dataset.py, which the released and our trained models saw)");
+    auto rf = add_release_flags(cmd);
+    cmd->callback([a, rf] {
       configure_threads();
+      (void)rf->resolve();  // checks --quirk names; the input quirks are the only ones embed has
+      if (rf->all && a->fix_truncation) throw InvalidArgument("--fix-truncation contradicts --release-compat");
+      if (a->model.empty()) a->model = require_default_model("--model");
       auto m = LinkerModel::load(a->model, a->lo);
+      InputOptions io = m.input_encoder().options();
+      io.quirk_left_keeps_farthest = io.quirk_right_may_drop_sep = io.quirk_entity_cut_drops_sep = !a->fix_truncation;
+      const InputEncoder enc(m.tokenizer(), io);
       std::vector<float> vecs;
       size_t n = 0;
       if (a->side == "mention") {
         std::vector<MentionInput> inputs;
-        for (const auto& x : read_mentions(a->data)) inputs.push_back(m.input_encoder().encode_mention(x.left_context, x.mention, x.right_context));
+        for (const auto& x : read_mentions(a->data)) inputs.push_back(enc.encode_mention(x.left_context, x.mention, x.right_context));
         vecs = m.embed_mentions(inputs, a->batch);
         n = inputs.size();
       } else {
@@ -137,7 +150,7 @@ void add_model_commands(CLI::App& app) {
           if (!j.is_object() || !j.contains("description") || !j["description"].is_string())
             throw FormatError(location(a->data, ln, "description") + ": missing or not a string");
           std::string cls = j.contains("class") && j["class"].is_string() ? j["class"].get<std::string>() : "";
-          inputs.push_back(m.input_encoder().encode_entity(j["description"].get<std::string>(), cls));
+          inputs.push_back(enc.encode_entity(j["description"].get<std::string>(), cls));
         }
         vecs = m.embed_entities(inputs, a->batch);
         n = inputs.size();

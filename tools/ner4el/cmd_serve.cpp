@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "link_json.h"
 #include "linker_setup.h"
+#include "release_flags.h"
 #include "ner4el/dataset.h"
 #include "ner4el/runtime.h"
 
@@ -158,10 +159,12 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-body", a->max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
   cmd->add_option("--max-mentions", a->max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
+  auto rf = add_release_flags(cmd);
   cmd->add_option("--batch-wait-ms", a->batch_wait_ms, "how long a batch waits for more requests")->capture_default_str();
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
-  cmd->callback([a] {
+  cmd->callback([a, rf] {
+    a->opt.quirks = rf->resolve();
     // SIGTERM/SIGINT write a byte to a pipe (async-signal-safe, whichever thread takes the signal); a
     // watcher thread reads it and stops the server from outside the handler.
     if (pipe(g_signal_pipe) != 0) throw Error("cannot create the signal pipe");

@@ -4,6 +4,7 @@
 #include "ner4el/error.h"
 #include "ner4el/train.h"
 #include "progress.h"
+#include "release_flags.h"
 
 namespace ner4el::cli {
 
@@ -31,8 +32,10 @@ void add_train_commands(CLI::App& app) {
                                             "accuracy; resumes after an interruption; metrics in OUTPUT/metrics.jsonl");
     cmd->add_option("--config", a->config, "YAML configuration (defaults: conf/ner4el.yaml)");
     cmd->add_option("--set", a->sets, "override one option: key=value (repeatable)");
-    cmd->callback([a] {
+    auto rf = add_release_flags(cmd);
+    cmd->callback([a, rf] {
       TrainConfig c = a->config.empty() ? TrainConfig{} : TrainConfig::from_yaml(a->config);
+      c.quirks = rf->resolve(c.quirks);
       for (const auto& kv : a->sets) {
         auto eq = kv.find('=');
         if (eq == std::string::npos) throw InvalidArgument("--set expects key=value, found '" + kv + "'");
