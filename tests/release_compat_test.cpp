@@ -163,3 +163,32 @@ TEST(ReleaseCompatDecoding, SingleCandidateIsReturned) {
 
 }  // namespace
 }  // namespace ner4el
+
+#include "ner4el/train.h"
+
+namespace ner4el {
+namespace {
+
+TEST(ReleaseCompatConfig, TrainingYamlTakesReleaseCompatAndAListOfQuirks) {
+  test::TempDir dir;
+  test::write_file(dir.file("a.yaml"), "k: 40\nrelease_compat: true\n");
+  EXPECT_EQ(TrainConfig::from_yaml(dir.file("a.yaml")).quirks.enabled(), ReleaseQuirks::names());
+  test::write_file(dir.file("b.yaml"), "release_quirks: [duplicate-ids, ner-ns-pool]\n");
+  EXPECT_EQ(TrainConfig::from_yaml(dir.file("b.yaml")).quirks.enabled(),
+            (std::vector<std::string>{"duplicate-ids", "ner-ns-pool"}));
+  EXPECT_FALSE(TrainConfig{}.quirks.any());
+  test::write_file(dir.file("c.yaml"), "k: 40\nrelease_quirks: [no-such]\n");
+  try {
+    TrainConfig::from_yaml(dir.file("c.yaml"));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("c.yaml:2"), std::string::npos) << e.what();
+  }
+  // The quirks survive the YAML the trainer writes beside its checkpoints.
+  auto c = TrainConfig::from_yaml(dir.file("b.yaml"));
+  test::write_file(dir.file("d.yaml"), c.to_yaml());
+  EXPECT_EQ(TrainConfig::from_yaml(dir.file("d.yaml")).quirks.enabled(), c.quirks.enabled());
+}
+
+}  // namespace
+}  // namespace ner4el

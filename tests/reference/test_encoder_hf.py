@@ -98,6 +98,7 @@ def test_save_pretrained_model_matches_bert_model(tmp_path, grown, hf_tokenizer)
     _, mv, ev = hf_vectors(model, hf_tokenizer)
     om, oe = ner4el_vectors(tmp_path, path)
     assert om.shape == mv.shape == (len(rows()), 384)
+    print(f"save_pretrained: max |diff| mention {np.abs(om - mv).max():.2e}, entity {np.abs(oe - ev).max():.2e}")
     assert np.abs(om - mv).max() < TOL, np.abs(om - mv).max()
     assert np.abs(oe - ev).max() < TOL, np.abs(oe - ev).max()
     # The grown rows are used: [E] and [\E] are in every mention input.
@@ -170,6 +171,7 @@ def test_lightning_checkpoint_loads(tmp_path, grown, hf_tokenizer):
 
     _, mv, ev = hf_vectors(module.bert_model, hf_tokenizer)
     om, oe = ner4el_vectors(tmp_path, ckpt, "--vocab", str(path))
+    print(f"lightning .ckpt: max |diff| mention {np.abs(om - mv).max():.2e}, entity {np.abs(oe - ev).max():.2e}")
     assert np.abs(om - mv).max() < TOL, np.abs(om - mv).max()
     assert np.abs(oe - ev).max() < TOL, np.abs(oe - ev).max()
     # Training moved the weights: a load that ignored the checkpoint would not match.
