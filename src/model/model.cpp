@@ -417,6 +417,12 @@ std::vector<std::vector<float>> NerClassifier::predict(const std::vector<Mention
                                                        bool release_dropout) const {
   c10::InferenceMode guard;
   std::unique_lock<std::mutex> lock(impl_->train_mode, std::defer_lock);
+  struct EvalAgain {  // back to evaluation mode however the call ends
+    NerClassifier::Impl* impl;
+    ~EvalAgain() {
+      if (impl) impl->encoder->eval();
+    }
+  } eval_again{release_dropout ? impl_.get() : nullptr};
   if (release_dropout) {
     lock.lock();
     impl_->encoder->train();
@@ -428,7 +434,6 @@ std::vector<std::vector<float>> NerClassifier::predict(const std::vector<Mention
     if (release_dropout) mv = impl_->dropout->forward(mv);
     return torch::softmax(impl_->linear->forward(mv), -1);
   });
-  if (release_dropout) impl_->encoder->eval();
   const size_t n = impl_->classes.size();
   std::vector<std::vector<float>> out;
   for (size_t i = 0; i < inputs.size(); ++i) out.emplace_back(flat.begin() + i * n, flat.begin() + (i + 1) * n);
