@@ -25,10 +25,24 @@ def run_tool(*args, input_bytes=None, check=True):
     return proc
 
 
-def shared_mentions():
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "mentions.jsonl")
+
+
+def have_shared():
+    return all(os.path.isfile(os.path.join(SHARED, "ner4el", n)) for n in DATA_SETS)
+
+
+def shared_mentions(fallback=False):
+    """The 1,640 mentions of the shared test sets. Without ../shared/data: skip the test, or with
+    fallback, use the repository's examples/mentions.jsonl instead."""
+    paths = [os.path.join(SHARED, "ner4el", n) for n in DATA_SETS]
+    if not have_shared():
+        if not fallback:
+            pytest.skip(f"{SHARED}/ner4el not found")
+        paths = [EXAMPLES]
     rows = []
-    for name in DATA_SETS:
-        with open(os.path.join(SHARED, "ner4el", name), encoding="utf-8") as f:
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
             rows.extend(json.loads(line) for line in f if line.strip())
     return rows
 
