@@ -18,6 +18,15 @@ inline constexpr const char* kDefaultModelName = "minilm-l6";
 /// A folder counts when it holds config.json and vocab.txt. nullopt when none is found.
 std::optional<std::string> default_model_dir();
 
+/// How the default pretrained linker mixes cosine and prior (LinkOptions::prior_weight, rank_weight),
+/// read from conf/default_linker.json (installed under <prefix>/share/ner4el, or the source tree's
+/// conf/), which also says how they were fitted. Zeros when the file is missing.
+struct DefaultLinkerSettings {
+  double prior_weight = 0, rank_weight = 0;
+  std::string source;  ///< the file read, "" when none
+};
+DefaultLinkerSettings default_linker_settings();
+
 /// default_model_dir(), or an error that says how to install the model. `what` names the option
 /// that would have given it ("--model", "--vocab").
 std::string require_default_model(const std::string& what);

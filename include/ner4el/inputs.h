@@ -21,6 +21,12 @@ struct InputOptions {
   /// false: cut the text to W-2 pieces, keeping [SEP].
   bool quirk_entity_cut_drops_sep = true;
   bool ner_r = true;  ///< NER-R: prefix the entity text with "CLASS[SEP]"
+  /// Pretrained sentence-embedding style (a model read by mean pooling, such as all-MiniLM-L6-v2):
+  /// a mention is "[CLS] context window [SEP]" of plain text centred on the mention, no [E]/[\E]
+  /// (rows a pretrained model never learnt), mention_position at its first piece; an entity is
+  /// "[CLS] title: description [SEP]" (parentheses of the title dropped). The quirks and NER-R above
+  /// concern the release style only.
+  bool sentence_style = false;
 };
 
 /// One mention's encoder input. ids.size() >= window (longer when the three parts exceed it).
@@ -51,8 +57,10 @@ class InputEncoder {
 
   MentionInput encode_mention(std::string_view left_context, std::string_view mention,
                               std::string_view right_context) const;
-  /// ner_class is "" for an entity without a class; ignored unless options.ner_r.
-  EntityInput encode_entity(std::string_view description, std::string_view ner_class = "") const;
+  /// ner_class is "" for an entity without a class; ignored unless options.ner_r. title is used by
+  /// the sentence style only.
+  EntityInput encode_entity(std::string_view description, std::string_view ner_class = "",
+                            std::string_view title = "") const;
 
   const InputOptions& options() const { return options_; }
   const WordPieceTokenizer& tokenizer() const { return tokenizer_; }

@@ -23,6 +23,13 @@ struct LinkOptions {
   bool ner_cd = false;  ///< NER-constrained decoding (needs a NER classifier)
   bool ner_cg = false;  ///< NER-enhanced candidate generation (needs a NER classifier)
   NerCdOptions cd;      ///< NER-CD's release quirk switch (also on with quirks.ner_cd_substring)
+  /// Bi-encoder score = cosine + prior_weight * log p(e|m) - rank_weight * log(1 + rank), where
+  /// p(e|m) = (count + 1) / sum over the candidates and rank is the candidate's place in count order
+  /// (ties in alias-table order, which for WordNet is sense frequency). 0, 0 is the release's
+  /// cosine alone; the default pretrained linker uses weights fitted on a development set
+  /// (conf/default_linker.json).
+  double prior_weight = 0;
+  double rank_weight = 0;
   /// The release's quirks (release_compat.h): alias-table ones in candidate generation, title-last-wins
   /// for gold titles, the NER-CD ones in decoding.
   ReleaseQuirks quirks;
@@ -36,6 +43,10 @@ struct ScoredEntity {
   double score = 0;
   /// Bi-encoder only: SPEC's min-max normalised score in [0, 1] (NaN with a single candidate).
   std::optional<double> normalised;
+  /// Bi-encoder only: the cosine of mention and entity vectors (score adds the prior terms to it).
+  std::optional<double> cosine;
+  double prior = 0;  ///< (count + 1) / sum over the candidates
+  size_t rank = 0;   ///< place in the candidate list (count order)
 };
 
 struct LinkResult {

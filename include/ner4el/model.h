@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ner4el/inputs.h"
+#include "ner4el/kb.h"
 
 namespace ner4el {
 
@@ -38,6 +39,12 @@ struct LoadOptions {
   std::string vocab;  ///< vocab.txt / tokenizer.json / folder when the weights file has none (.ckpt)
   int window = 128;   ///< W for models whose files do not record it
   bool ner_r = true;  ///< NER-R, for models whose files do not record it
+  /// How vectors are read: "release" (hidden state at the mention position and at [CLS], inputs
+  /// with [E]/[\E], as NER4EL trains), "sentence" (mean pooling over plain-text inputs, as a
+  /// pretrained sentence-embedding model was trained), or "auto": "sentence" for a Hugging Face
+  /// folder whose 1_Pooling/config.json says mean pooling (sentence-transformers), else "release";
+  /// a ner4el folder records its own.
+  std::string style = "auto";
 };
 
 /// The NER4EL bi-encoder. Thread-safe for concurrent const calls (inference runs under no-grad).
@@ -60,8 +67,12 @@ class LinkerModel {
 
   const BertConfig& config() const;
   const WordPieceTokenizer& tokenizer() const;
-  /// Builds inputs the way this model was trained (window, NER-R).
+  /// Builds inputs the way this model was trained (window, NER-R, style).
   const InputEncoder& input_encoder() const;
+  /// true when vectors are mean-pooled plain-text inputs (LoadOptions::style "sentence").
+  bool sentence_style() const;
+  /// The entity's input, whatever the style.
+  EntityInput entity_input(const Entity& e) const;
   int dim() const { return config().hidden_size; }
   /// Warnings from a non-strict load (ignored or missing tensors).
   const std::vector<std::string>& warnings() const;

@@ -97,7 +97,7 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
     std::vector<EntityInput> ent_inputs;
     for (int64_t id : missing) {
       auto e = kb_.entity(id);
-      ent_inputs.push_back(model_.input_encoder().encode_entity(e ? e->description : "", e ? e->ner_class : ""));
+      ent_inputs.push_back(model_.entity_input(e ? *e : Entity{}));
       trim_padding(ent_inputs.back());
     }
     // Sorted by length so each batch carries little padding; one batch holds a mention's 40 candidates.
@@ -131,6 +131,23 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
       const float* ev = it != local.end() ? it->second.data() : cache_->vectors.at(ids[c]).data();
       scores[c] = cosine(&mv[s * d], ev, d);
     }
+    // The prior terms (LinkOptions::prior_weight, rank_weight); both 0 for the release's cosine.
+    const std::vector<float> cosines = scores;
+    std::vector<double> prior(ids.size());
+    {
+      double total = 0;
+      for (size_t c = 0; c < ids.size(); ++c) {
+        auto b = kb_.brief(ids[c]);
+        prior[c] = static_cast<double>(b ? b->count : 0) + 1;
+        total += prior[c];
+      }
+      for (size_t c = 0; c < ids.size(); ++c) {
+        prior[c] /= total;
+        if (options_.prior_weight != 0 || options_.rank_weight != 0)
+          scores[c] += static_cast<float>(options_.prior_weight * std::log(prior[c]) -
+                                          options_.rank_weight * std::log1p(static_cast<double>(c)));
+      }
+    }
     auto norm = min_max_normalise(scores);
     std::vector<size_t> order(ids.size());
     if (options_.ner_cd && !probs.empty()) {
@@ -149,7 +166,8 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
       if (gold && ids[order[r]] == *gold) out[i].gold_rank = r;
       if (r >= static_cast<size_t>(std::max(1, options_.top))) continue;
       auto e = kb_.entity(ids[order[r]]);
-      out[i].ranked.push_back({ids[order[r]], e ? e->title : "", e ? e->ner_class : "", scores[order[r]], norm[order[r]]});
+      out[i].ranked.push_back({ids[order[r]], e ? e->title : "", e ? e->ner_class : "", scores[order[r]], norm[order[r]],
+                               cosines[order[r]], prior[order[r]], order[r]});
     }
   }
   return out;

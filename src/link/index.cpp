@@ -217,7 +217,7 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
       std::vector<std::pair<int64_t, EntityInput>> inputs;
       for (size_t i = c; i < end; ++i) {
         auto e = kb.entity(todo[i]);
-        auto in = model.input_encoder().encode_entity(e->description, e->ner_class);
+        auto in = model.entity_input(*e);
         trim_padding(in);  // then a batch stops at its longest text
         inputs.emplace_back(todo[i], std::move(in));
       }

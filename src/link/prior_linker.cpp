@@ -42,7 +42,8 @@ LinkResult PriorLinker::link_one(const Mention& mention) const {
     const size_t i = order[j];
     auto e = kb_.entity(set.ids[i]);
     r.ranked.push_back({set.ids[i], e ? e->title : "", e ? e->ner_class : "",
-                        (static_cast<double>(counts[i]) + 1) / total, std::nullopt});
+                        (static_cast<double>(counts[i]) + 1) / total, std::nullopt, std::nullopt,
+                        (static_cast<double>(counts[i]) + 1) / total, i});
   }
   return r;
 }

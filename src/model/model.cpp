@@ -219,6 +219,12 @@ std::vector<float> batched(const std::vector<Input>& inputs, int batch_size, For
   return out;
 }
 
+/// sentence-transformers' mean pooling: the average of the hidden states where the mask is 1.
+torch::Tensor mean_pooled(const torch::Tensor& hidden, const torch::Tensor& mask) {
+  auto m = mask.unsqueeze(-1).to(hidden.scalar_type());
+  return (hidden * m).sum(1) / m.sum(1).clamp_min(1e-9);
+}
+
 torch::Tensor positions_of(const std::vector<MentionInput>& inputs, size_t begin, size_t end) {
   auto pos = torch::empty({static_cast<int64_t>(end - begin)}, torch::kLong);
   for (size_t i = begin; i < end; ++i) pos[static_cast<int64_t>(i - begin)] = inputs[i].mention_position;
@@ -241,6 +247,23 @@ LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
   impl->vocab_path = files.vocab;
   impl->window = files.ner4el ? files.meta.value("window", opt.window) : opt.window;
   impl->ner_r = files.ner4el ? files.meta.value("ner_r", opt.ner_r) : opt.ner_r;
+  std::string style = opt.style;
+  if (style == "auto") {
+    style = "release";
+    if (files.ner4el) {
+      style = files.meta.value("style", "release");
+    } else {
+      const fs::path pooling = fs::path(files.config).parent_path() / "1_Pooling" / "config.json";
+      if (fs::is_regular_file(pooling)) {
+        std::ifstream pin(pooling);
+        nlohmann::json pj = nlohmann::json::parse(pin, nullptr, /*allow_exceptions=*/false);
+        if (pj.is_object() && pj.value("pooling_mode_mean_tokens", false) == true) style = "sentence";
+      }
+    }
+  }
+  if (style != "release" && style != "sentence")
+    throw InvalidArgument("model style must be release, sentence or auto, got '" + style + "'");
+  impl->sentence = style == "sentence";
   if (files.ner4el && files.meta.value("kind", "") != "linker")
     throw FormatError(files.config + ": this ner4el model is a '" + files.meta.value("kind", "?") + "', not a linker");
   BertConfig cfg = BertConfig::from_file(files.config);
@@ -295,13 +318,19 @@ void LinkerModel::save(const std::string& dir) const {
   for (const auto& p : impl_->mention->named_parameters()) sd["encoder." + p.key()] = p.value();
   if (impl_->entity.get() != impl_->mention.get())
     for (const auto& p : impl_->entity->named_parameters()) sd["entity_encoder." + p.key()] = p.value();
-  write_model_folder(dir, sd, {{"kind", "linker"}, {"window", impl_->window}, {"ner_r", impl_->ner_r}}, impl_->config,
-                     *impl_->tokenizer);
+  write_model_folder(dir, sd,
+                     {{"kind", "linker"}, {"window", impl_->window}, {"ner_r", impl_->ner_r},
+                      {"style", impl_->sentence ? "sentence" : "release"}},
+                     impl_->config, *impl_->tokenizer);
 }
 
 const BertConfig& LinkerModel::config() const { return impl_->config; }
 const WordPieceTokenizer& LinkerModel::tokenizer() const { return *impl_->tokenizer; }
 const InputEncoder& LinkerModel::input_encoder() const { return *impl_->inputs; }
+bool LinkerModel::sentence_style() const { return impl_->sentence; }
+EntityInput LinkerModel::entity_input(const Entity& e) const {
+  return impl_->inputs->encode_entity(e.description, e.ner_class, e.title);
+}
 const std::vector<std::string>& LinkerModel::warnings() const { return impl_->warnings; }
 
 const std::string& LinkerModel::fingerprint() const {
@@ -325,6 +354,7 @@ const std::string& LinkerModel::fingerprint() const {
     }
     int settings[2] = {impl_->window, impl_->ner_r ? 1 : 0};
     mix(settings, sizeof settings);
+    if (impl_->sentence) mix("sentence", 8);  // release-style fingerprints stay as they were
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
     impl_->fingerprint = buf;
@@ -335,14 +365,16 @@ const std::string& LinkerModel::fingerprint() const {
 std::vector<float> LinkerModel::embed_mentions(const std::vector<MentionInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
   return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t b, size_t e) {
-    return mention_vectors(impl_->mention->forward(ids, mask), positions_of(inputs, b, e));
+    auto h = impl_->mention->forward(ids, mask);
+    return impl_->sentence ? mean_pooled(h, mask) : mention_vectors(h, positions_of(inputs, b, e));
   });
 }
 
 std::vector<float> LinkerModel::embed_entities(const std::vector<EntityInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
   return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t, size_t) {
-    return entity_vectors(impl_->entity->forward(ids, mask));
+    auto h = impl_->entity->forward(ids, mask);
+    return impl_->sentence ? mean_pooled(h, mask) : entity_vectors(h);
   });
 }
 

@@ -19,6 +19,7 @@ struct LinkerModel::Impl {
   std::vector<std::string> warnings;
   int window = 128;
   bool ner_r = true;
+  bool sentence = false;  ///< mean pooling over plain-text inputs (LoadOptions::style)
 
   std::string fingerprint;
   std::once_flag fingerprint_once;
@@ -33,6 +34,7 @@ struct LinkerModel::Impl {
     InputOptions io;
     io.window = window;
     io.ner_r = ner_r;
+    io.sentence_style = sentence;
     inputs = std::make_unique<InputEncoder>(*tokenizer, io);
     mention->eval();
     entity->eval();

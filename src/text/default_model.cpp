@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <system_error>
 #include <vector>
 
@@ -29,6 +31,24 @@ std::optional<std::string> default_model_dir() {
   for (const auto& p : places)
     if (is_model_dir(p)) return p.lexically_normal().string();
   return std::nullopt;
+}
+
+DefaultLinkerSettings default_linker_settings() {
+  DefaultLinkerSettings s;
+  for (const fs::path p : {fs::path(NER4EL_DATA_DIR) / "default_linker.json", fs::path(NER4EL_SOURCE_CONF) / "default_linker.json"}) {
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) continue;
+    std::ifstream in(p);
+    auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("prior_weight") || !j.contains("rank_weight") || !j["prior_weight"].is_number() ||
+        !j["rank_weight"].is_number())
+      throw FormatError(p.string() + ": expected a JSON object with numbers prior_weight and rank_weight");
+    s.prior_weight = j["prior_weight"].get<double>();
+    s.rank_weight = j["rank_weight"].get<double>();
+    s.source = p.string();
+    return s;
+  }
+  return s;
 }
 
 std::string require_default_model(const std::string& what) {

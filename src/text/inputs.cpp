@@ -40,6 +40,27 @@ InputEncoder::InputEncoder(const WordPieceTokenizer& tokenizer, InputOptions opt
 
 MentionInput InputEncoder::encode_mention(std::string_view left_context, std::string_view mention,
                                           std::string_view right_context) const {
+  if (options_.sentence_style) {
+    // [CLS] + the W-2 pieces centred on the mention + [SEP]: the mention first, then as much of
+    // each side as fits, a side's unused share going to the other.
+    const size_t body = static_cast<size_t>(options_.window) - 2;
+    std::vector<int> l = tokenizer_.encode(left_context), m = tokenizer_.encode(mention), r = tokenizer_.encode(right_context);
+    truncate(m, body);
+    const size_t budget = body - m.size();
+    size_t lk = std::min(l.size(), budget / 2);
+    const size_t rk = std::min(r.size(), budget - lk);
+    lk = std::min(l.size(), budget - rk);
+    MentionInput out;
+    out.ids.push_back(cls_);
+    out.ids.insert(out.ids.end(), l.end() - static_cast<std::ptrdiff_t>(lk), l.end());
+    out.mention_position = static_cast<int>(out.ids.size());
+    out.ids.insert(out.ids.end(), m.begin(), m.end());
+    out.ids.insert(out.ids.end(), r.begin(), r.begin() + static_cast<std::ptrdiff_t>(rk));
+    out.ids.push_back(sep_);
+    out.ids.resize(std::max(out.ids.size(), static_cast<size_t>(options_.window)), 0);
+    out.attention_mask = mask_of(out.ids);
+    return out;
+  }
   const size_t half = static_cast<size_t>(options_.window / 2);
   std::vector<int> left;
   if (options_.quirk_left_keeps_farthest) {
@@ -72,16 +93,21 @@ MentionInput InputEncoder::encode_mention(std::string_view left_context, std::st
   return out;
 }
 
-EntityInput InputEncoder::encode_entity(std::string_view description, std::string_view ner_class) const {
+EntityInput InputEncoder::encode_entity(std::string_view description, std::string_view ner_class,
+                                        std::string_view title) const {
   std::string text;
-  if (options_.ner_r) {
+  if (options_.sentence_style) {
+    for (char c : title)
+      if (c != '(' && c != ')') text.push_back(c);
+    if (!text.empty()) text.append(": ");
+  } else if (options_.ner_r) {
     text.append(ner_class);
     text.append("[SEP]");
   }
   text.append(description);
   std::vector<int> body = tokenizer_.encode(text);
   const size_t w = static_cast<size_t>(options_.window);
-  if (!options_.quirk_entity_cut_drops_sep) truncate(body, w - 2);
+  if (!options_.quirk_entity_cut_drops_sep || options_.sentence_style) truncate(body, w - 2);
   EntityInput out;
   out.ids.reserve(body.size() + 2);
   out.ids.push_back(cls_);

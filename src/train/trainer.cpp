@@ -179,6 +179,7 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
   lo.vocab = c.vocab;
   lo.window = c.window;
   lo.ner_r = c.ner_r;
+  lo.style = "release";  // NER4EL's training reads the mention position and [CLS], whatever the start
   const bool resuming = c.resume && fs::exists(last / "trainer_state.json");
   LinkerModel model = LinkerModel::load(resuming ? (last / "model").string() : c.encoder, lo);
   auto& impl = model.impl();
@@ -310,6 +311,7 @@ TrainNerReport train_ner_classifier(const TrainNerConfig& c, const TrainCallback
   LoadOptions lo;
   lo.vocab = c.vocab;
   lo.window = c.window;
+  lo.style = "release";
   auto base = LinkerModel::load(c.encoder, lo);
   auto impl = std::make_unique<NerClassifier::Impl>();
   impl->encoder = base.impl().mention;

@@ -15,7 +15,7 @@ namespace ner4el::cli {
 
 void add_evaluate_command(CLI::App& app) {
   struct Args {
-    std::string kb, model = "prior", vocab, index, ner_model;
+    std::string kb, model, vocab, index, ner_model;
     std::vector<std::string> data;
     LinkOptions opt;
     int aquaint_k = 0;
@@ -26,7 +26,9 @@ void add_evaluate_command(CLI::App& app) {
                                              "and the paper's table (Markdown, or --json)");
   cmd->add_option("--kb", a->kb, "knowledge base")->required();
   cmd->add_option("--data", a->data, "data sets (NER4EL JSON Lines with gold 'output')")->required();
-  cmd->add_option("--model", a->model, "trained linker, or 'prior' for the count-prior baseline")->capture_default_str();
+  cmd->add_option("--model", a->model,
+                  "trained linker, or 'prior' for the count-prior baseline (default: the installed pretrained "
+                  "encoder with the fitted prior weights)");
   cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
   cmd->add_option("--index", a->index, "entity-vector index made with the same model");
   cmd->add_option("--ner-model", a->ner_model, "NER classifier (ner_classifier.pt or a converted folder)");
@@ -36,15 +38,18 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--aquaint-k", a->aquaint_k, "candidates for AQUAINT (default: -k; 5 with --release-compat, as the release)");
   auto rf = add_release_flags(cmd);
+  auto pf = std::make_shared<PriorFlags>();
+  add_prior_flags(cmd, *pf);
   cmd->add_flag("--json", a->json, "print JSON instead of Markdown");
-  cmd->callback([a, rf] {
+  cmd->callback([a, rf, pf] {
     configure_threads();
     a->opt.quirks = rf->resolve();
     if (a->aquaint_k <= 0) a->aquaint_k = a->opt.quirks.aquaint_k5 ? 5 : a->opt.k;
     LinkOptions aq = a->opt;
     aq.k = a->aquaint_k;
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model);
-    auto setup_aq = a->aquaint_k != a->opt.k ? make_linker(a->kb, a->model, a->vocab, a->index, aq, a->ner_model) : LinkerSetup{};
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf);
+    auto setup_aq =
+        a->aquaint_k != a->opt.k ? make_linker(a->kb, a->model, a->vocab, a->index, aq, a->ner_model, *pf) : LinkerSetup{};
     Progress progress;
     nlohmann::json sets = nlohmann::json::array();
     std::map<std::string, double> columns;

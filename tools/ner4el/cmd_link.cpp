@@ -29,7 +29,8 @@ void add_link_command(CLI::App& app) {
               "malformed line gives {\"line\": N, \"error\": ...} and the run goes on");
   cmd->add_option("--kb", a->kb, "knowledge-base directory (e.g. from 'ner4el kb build --from wordnet')")->required();
   cmd->add_option("--model", a->model,
-                  "trained linker (ner4el folder, NER4EL .ckpt, Hugging Face folder); without it the count prior links");
+                  "trained linker (ner4el folder, NER4EL .ckpt, Hugging Face folder), or 'prior' for the count prior; "
+                  "default: the installed pretrained encoder with the fitted prior weights");
   cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder (config.json, vocab.txt) it was trained from");
   cmd->add_option("--batch", a->batch, "mentions encoded together")->capture_default_str();
   cmd->add_option("--index", a->index, "entity-vector index from 'ner4el index' (made with the same model)");
@@ -37,14 +38,16 @@ void add_link_command(CLI::App& app) {
   cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
   cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
   auto rf = add_release_flags(cmd);
+  auto pf = std::make_shared<PriorFlags>();
+  add_prior_flags(cmd, *pf);
   cmd->add_option("-i,--input", a->input, "mentions file, '-' for standard input")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
-  cmd->callback([a, rf] {
+  cmd->callback([a, rf, pf] {
     configure_threads();
     a->opt.quirks = rf->resolve();
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model);
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf);
     const Linker* linker = setup.linker.get();
     std::ifstream file;
     std::istream* in = &std::cin;
@@ -92,7 +95,12 @@ void add_link_command(CLI::App& app) {
             correct += res.ranked.front().title == *m.output;
           }
         }
-        *out << result_json(std::move(p.json), res).dump() << "\n";
+        auto j = result_json(std::move(p.json), res);
+        if (m.output) {  // the gold title's entity in this KB (null when it has none: not scorable)
+          auto g = setup.kb->id_of_title(*m.output, a->opt.quirks.title_last_wins);
+          j["gold_id"] = g ? nlohmann::json(*g) : nlohmann::json();
+        }
+        *out << j.dump() << "\n";
       }
       pending.clear();
       batch.clear();

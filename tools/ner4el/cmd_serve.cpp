@@ -150,7 +150,7 @@ void add_serve_command(CLI::App& app) {
                                  "Serve links over HTTP: POST /link (a mention object, an array of them, or "
                                  "{\"mentions\": [...]}), GET /health, GET /entity/{id}. Stops cleanly on SIGTERM/SIGINT");
   cmd->add_option("--kb", a->kb, "knowledge base")->required();
-  cmd->add_option("--model", a->model, "trained linker; without it the count prior links");
+  cmd->add_option("--model", a->model, "trained linker, or 'prior' for the count prior (default: the installed pretrained encoder with the fitted prior weights)");
   cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
   cmd->add_option("--index", a->index, "entity-vector index made with the same model");
   cmd->add_option("--host", a->host, "address to listen on")->capture_default_str();
@@ -160,10 +160,12 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-mentions", a->max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
   auto rf = add_release_flags(cmd);
+  auto pf = std::make_shared<PriorFlags>();
+  add_prior_flags(cmd, *pf);
   cmd->add_option("--batch-wait-ms", a->batch_wait_ms, "how long a batch waits for more requests")->capture_default_str();
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
-  cmd->callback([a, rf] {
+  cmd->callback([a, rf, pf] {
     a->opt.quirks = rf->resolve();
     // SIGTERM/SIGINT write a byte to a pipe (async-signal-safe, whichever thread takes the signal); a
     // watcher thread reads it and stops the server from outside the handler.
@@ -175,7 +177,7 @@ void add_serve_command(CLI::App& app) {
     sigaction(SIGINT, &sa, nullptr);
 
     configure_threads();
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt);
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, "", *pf);
     Batcher batcher(*setup.linker, a->max_batch, std::chrono::milliseconds(a->batch_wait_ms));
     httplib::Server server;
     const int threads = a->threads;

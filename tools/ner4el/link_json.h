@@ -11,6 +11,9 @@ namespace ner4el::cli {
 inline nlohmann::json scored_json(const ScoredEntity& e) {
   nlohmann::json j{{"entity_id", e.id}, {"title", e.title}, {"class", e.ner_class}, {"score", e.score}};
   if (e.normalised) j["normalised_score"] = std::isnan(*e.normalised) ? nlohmann::json() : nlohmann::json(*e.normalised);
+  if (e.cosine) j["cosine"] = *e.cosine;
+  j["prior"] = e.prior;
+  j["rank"] = e.rank;
   return j;
 }
 
