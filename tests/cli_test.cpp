@@ -1,6 +1,9 @@
 // The ner4el tool, run as a user would.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -131,6 +134,13 @@ TEST(Cli, DemoBuildsWordNetKbAndLinksExamples) {
       << out;
   EXPECT_NE(out.find("Paris -> Paris (LOC"), std::string::npos) << out;
   EXPECT_NE(out.find("Lincoln -> Lincoln (PER"), std::string::npos) << out;
+  // The default linker reads the context: the Paris who abducted Helen is the mythical prince.
+  EXPECT_NE(out.find("Paris -> Paris (mythical being) (SUPER"), std::string::npos) << out;
+  EXPECT_NE(out.find("pretrained encoder + prior"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("wordnet-index")));
+  const auto at = out.find(" of 25 linked examples match their gold title");
+  ASSERT_NE(at, std::string::npos) << out;
+  EXPECT_GE(std::stoi(out.substr(out.rfind("--- ", at) + 4)), 22) << out;
   std::istringstream links(test::read_file(dir.file("links.jsonl")));
   std::string line;
   size_t n = 0;
@@ -139,7 +149,7 @@ TEST(Cli, DemoBuildsWordNetKbAndLinksExamples) {
     EXPECT_TRUE(j.contains("entity_id"));
     ++n;
   }
-  EXPECT_EQ(n, 10u);
+  EXPECT_EQ(n, 26u);
 }
 
 TEST(Cli, LinkReportsMalformedLinesAndGoesOn) {
@@ -175,8 +185,8 @@ TEST(Cli, EvaluatePrintsDropCountsAndThePaperTable) {
   test::TempDir dir;
   ASSERT_EQ(test::run(tool() + " kb build --from wordnet -o " + dir.file("kb") + " >/dev/null"), 0);
   std::string out;
-  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + msnbc + " " + NER4EL_SOURCE_DIR +
-                          "/examples/mentions.jsonl --json",
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + msnbc + " " +
+                          NER4EL_SOURCE_DIR + "/examples/mentions.jsonl --json",
                       &out),
             0);
   auto j = nlohmann::json::parse(out);
@@ -187,18 +197,77 @@ TEST(Cli, EvaluatePrintsDropCountsAndThePaperTable) {
   EXPECT_EQ(m["read"], 656);
   EXPECT_EQ(m["read"].get<int>(), m["not_in_alias_table"].get<int>() + m["gold_unknown"].get<int>() +
                                       m["no_candidates"].get<int>() + m["scored"].get<int>());
-  const auto& ex = j["data_sets"][1];  // the shipped examples: 10 mentions, 1 unknown alias, 8 of 9 right
-  EXPECT_EQ(ex["read"], 10);
+  // The shipped examples: 26 mentions, 1 unknown alias; the prior gets 10 of 25 (most of them are
+  // the rarer sense of an ambiguous name).
+  const auto& ex = j["data_sets"][1];
+  EXPECT_EQ(ex["read"], 26);
   EXPECT_EQ(ex["not_in_alias_table"], 1);
-  EXPECT_EQ(ex["scored"], 9);
-  EXPECT_NEAR(ex["accuracy"].get<double>(), 8.0 / 9.0, 1e-12);
+  EXPECT_EQ(ex["scored"], 25);
+  EXPECT_NEAR(ex["accuracy"].get<double>(), 10.0 / 25.0, 1e-12);
   out.clear();
-  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + msnbc, &out), 0);
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + msnbc, &out), 0);
   EXPECT_NE(out.find("| system | AIDA | MSNBC | AQUAINT | ACE2004 | CWEB | WIKI | Avg |"), std::string::npos) << out;
   EXPECT_NE(out.find("| count prior | - | "), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + msnbc + " --ner-cd 2>&1", &out), 1);
+  EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + msnbc + " --ner-cd 2>&1", &out), 1);
   EXPECT_NE(out.find("need a trained --model"), std::string::npos) << out;
+}
+
+// The default linker (pretrained encoder + fitted prior) reads the context: on names that WordNet
+// shares between several entities it finds the sense the sentence is about, where the count prior
+// takes the most frequent one, and it keeps the frequent sense when the sentence is about that.
+TEST(Cli, DefaultLinkerReadsTheContextWhereThePriorCannot) {
+  test::TempDir dir;
+  ASSERT_EQ(test::run(tool() + " kb build --from wordnet -o " + dir.file("kb") + " >/dev/null"), 0);
+  const std::vector<std::array<std::string, 4>> cases{
+      {"Queen", "Victoria", "ruled Great Britain and was empress of India for six decades.", "Victoria (Queen of England)"},
+      {"The kung fu star Bruce", "Lee", "starred in martial arts films such as Enter the Dragon.", "Lee (actor)"},
+      {"Captain", "Scott", "reached the South Pole a month after Amundsen and died on the way back.", "Scott (explorer)"},
+      {"President", "Wilson", "led the country in World War I and proposed the League of Nations.",
+       "Wilson (President of the United States)"},
+      {"The civil rights leader Jesse", "Jackson", "ran a national campaign for the presidential nomination.",
+       "Jackson (civil rights leader)"},
+      {"General", "Washington", "commanded the Continental Army and became the first President.", "Washington (general)"},
+      {"The Romans honoured", "Mercury", ", messenger of the gods and god of commerce.", "Mercury (Roman deity)"},
+      {"The Romans worshipped", "Venus", ", goddess of love, their counterpart of Aphrodite.", "Venus (Roman deity)"},
+      {"The Nebraska legislature meets in the state capital,", "Lincoln", ", in the southeast of the state.",
+       "Lincoln (state capital)"},
+      {"In 1492 the navigator", "Columbus", "sailed for Spain and reached the New World.", "Columbus (navigator)"},
+      {"John baptized people in the river", "Jordan", ", which empties into the Dead Sea.", "Jordan (river)"},
+      {"The republic of", "Georgia", "lies on the Black Sea in Asia Minor, south of Russia.", "Georgia (Asian country)"},
+      {"Harvard is in", "Cambridge", ", Massachusetts, just north of Boston.", "Cambridge (city)"},
+      {"In the southern hemisphere the constellation", "Phoenix", "lies near Tucana.", "Phoenix (constellation)"},
+      // The frequent sense, in a sentence about it.
+      {"The senators flew back to", "Washington", "for the vote in the Capitol.", "Washington"},
+      {"The tourists visited the Louvre in", "Paris", ", the French capital.", "Paris"},
+      {"The rover landed on", "Mars", ", the red planet.", "Mars"},
+      {"The Gettysburg Address was delivered by", "Lincoln", "during the Civil War.", "Lincoln"},
+  };
+  std::string lines;
+  for (const auto& c : cases)
+    lines += nlohmann::json{{"left_context", c[0]}, {"mention", c[1]}, {"right_context", c[2]}, {"output", c[3]}}.dump() + "\n";
+  test::write_file(dir.file("ambiguous.jsonl"), lines);
+  auto correct = [&](const std::string& model_flag) {
+    std::string out;
+    EXPECT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " -i " + dir.file("ambiguous.jsonl") + model_flag +
+                            " 2>/dev/null", &out), 0);
+    std::istringstream in(out);
+    std::string line;
+    int ok = 0, n = 0;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line);
+      ++n;
+      ok += j["title"] == j["output"];
+    }
+    EXPECT_EQ(n, static_cast<int>(cases.size()));
+    return ok;
+  };
+  const int prior = correct(" --model prior"), pretrained = correct("");
+  EXPECT_EQ(prior, 4);  // only the four sentences about the frequent sense
+  EXPECT_GE(pretrained, 16) << "the default linker should read the context";
+  EXPECT_GT(pretrained, prior);
+  // Weights 0, 0 give the cosine alone; a large prior weight gives the prior's answers back.
+  EXPECT_EQ(correct(" --prior-weight 100 --rank-weight 100"), prior);
 }
 
 TEST(Cli, ReleaseCompatEvaluatesAquaintWithFiveCandidates) {
@@ -207,12 +276,13 @@ TEST(Cli, ReleaseCompatEvaluatesAquaintWithFiveCandidates) {
   test::TempDir dir;
   ASSERT_EQ(test::run(tool() + " kb build --from wordnet -o " + dir.file("kb") + " >/dev/null"), 0);
   std::string out;
-  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + aquaint + " --json", &out), 0);
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + aquaint + " --json", &out), 0);
   auto sane = nlohmann::json::parse(out);
   EXPECT_EQ(sane["data_sets"][0]["k"], 40);
   EXPECT_TRUE(sane["release_quirks"].empty());
   out.clear();
-  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --data " + aquaint + " --release-compat --json", &out), 0);
+  ASSERT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + aquaint +
+                          " --release-compat --json", &out), 0);
   auto rel = nlohmann::json::parse(out);
   EXPECT_EQ(rel["data_sets"][0]["k"], 5);
   EXPECT_EQ(rel["release_quirks"].size(), ReleaseQuirks::names().size());

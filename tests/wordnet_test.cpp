@@ -81,6 +81,20 @@ TEST_F(WordNetTest, TypesDescriptionsOfEveryClass) {
   };
   for (auto [text, cls] : cases) EXPECT_EQ(typer_->type_description(text), cls) << text;
   EXPECT_EQ(typer_->head_noun("an American singer and actress"), "singer");
+  // A compound WordNet knows beats its head's first sense (plant: an industrial plant).
+  EXPECT_EQ(typer_->type_description("a flowering plant"), "PLANT");
+  // Newspapers are print media (MEDIA), not the instrumentality the hypernym path reaches first.
+  EXPECT_EQ(typer_->type_description("a daily newspaper published in London"), "MEDIA");
+  // Agreement with WordNet's own instance hypernyms over its 7,535 typed named entities (README):
+  // 80.4% with the first classed sense alone; the compounds and the context raise it.
+  size_t agree = 0, total = 0;
+  for (uint32_t off : wn_->instances()) {
+    const std::string want = typer_->type_synset(off);
+    if (want.empty()) continue;
+    ++total;
+    agree += typer_->type_description(wn_->synset(off)->gloss) == want;
+  }
+  EXPECT_GT(static_cast<double>(agree) / total, 0.81) << agree << " of " << total;
   EXPECT_EQ(typer_->type_description(""), "");
   EXPECT_EQ(typer_->type_description("qwerty zxcvb"), "");
 }

@@ -10,10 +10,12 @@ struct RuntimeInfo {
   std::string blas_library;   ///< resolved path of the BLAS shared library loaded in this process
   bool openblas = false;      ///< true when that library is OpenBLAS (not the slow reference BLAS)
   int threads = 1;            ///< libtorch intra-op threads
+  int blas_threads = 0;       ///< OpenBLAS's threads (0 when not OpenBLAS)
 };
 
-/// Sets libtorch's intra-op threads; threads <= 0 means one per available core.
-/// libtorch's own default on Debian is 1, so every tool calls this at start.
+/// Sets libtorch's intra-op threads. threads <= 0 (the default): one, leaving the cores to
+/// OpenBLAS's own pool, which runs the matrix products (two pools that both use every core fight).
+/// Every tool calls this at start.
 void configure_threads(int threads = 0);
 
 /// Runs a small matmul (so the BLAS is loaded and used) and reports what served it.

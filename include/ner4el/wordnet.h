@@ -71,7 +71,10 @@ class NerTyper {
   std::string head_noun(std::string_view description) const;
 
  private:
-  std::string type_word(const std::string& word) const;
+  /// The class of a noun: of its senses that have a class, the one whose gloss, lemmas and
+  /// hypernyms' glosses and lemmas hold the most words of context (the rest of the description);
+  /// among equals (and with no context) the most frequent.
+  std::string type_word(const std::string& word, const std::vector<std::string>& context = {}) const;
   const WordNet& wn_;
   std::unordered_map<uint32_t, std::string> classes_;
 };

@@ -221,12 +221,42 @@ std::string NerTyper::type_synset(uint32_t offset) const {
   return "";
 }
 
-std::string NerTyper::type_word(const std::string& word) const {
-  for (const auto& base : wn_.base_forms(word))
-    for (uint32_t off : wn_.senses(base)) {
+namespace {
+std::vector<std::string> words_of(std::string_view text);
+bool is_stop_word(const std::string& w);
+}  // namespace
+
+std::string NerTyper::type_word(const std::string& word, const std::vector<std::string>& context) const {
+  for (const auto& base : wn_.base_forms(word)) {
+    const auto& senses = wn_.senses(base);
+    if (senses.empty()) continue;
+    std::vector<std::pair<std::string, double>> votes;  // in sense order, so ties go to the frequent
+    for (uint32_t off : senses) {
       std::string c = type_synset(off);
-      if (!c.empty()) return c;
+      const auto* s = wn_.synset(off);
+      if (c.empty() || !s) continue;
+      // Context overlap decides; among equal overlaps the most frequent sense (the first) wins.
+      double score = 0;
+      if (!context.empty()) {
+        std::unordered_set<std::string> bag;
+        auto add = [&](const WordNet::Synset& x) {
+          for (auto& w : words_of(x.gloss)) bag.insert(w);
+          for (auto l : x.lemmas) {
+            std::replace(l.begin(), l.end(), '_', ' ');
+            for (auto& w : words_of(l)) bag.insert(w);
+          }
+        };
+        add(*s);
+        for (uint32_t h : s->hypernyms)
+          if (const auto* hs = wn_.synset(h)) add(*hs);
+        for (const auto& w : context) score += bag.count(w);
+      }
+      votes.emplace_back(c, score);
     }
+    if (votes.empty()) continue;
+    return std::max_element(votes.begin(), votes.end(), [](const auto& a, const auto& b) { return a.second < b.second; })
+        ->first;  // max_element keeps the first of equal maxima
+  }
   return "";
 }
 
@@ -244,6 +274,10 @@ const std::unordered_set<std::string>& chunk_breaks() {
       "near", "between", "under", "over", "about", "during", "after", "before", "since", "until", "founded", "born",
       "located", "known", "called", "named", "best", "used", "made", "based", "like", "such", "also", "not"};
   return s;
+}
+
+bool is_stop_word(const std::string& w) {
+  return determiners().count(w) || chunk_breaks().count(w);
 }
 
 std::vector<std::string> words_of(std::string_view text) {
@@ -301,7 +335,23 @@ std::string NerTyper::head_noun(std::string_view description) const {
 
 std::string NerTyper::type_description(std::string_view description) const {
   std::string head = head_noun(description);
-  return head.empty() ? "" : type_word(head);
+  if (head.empty()) return "";
+  const auto words = words_of(description);
+  // A compound WordNet knows beats its head alone: "a flowering plant" is a flowering_plant (PLANT),
+  // not the first sense of plant (an industrial plant).
+  for (size_t i = 1; i < words.size(); ++i)
+    if (words[i] == head && !is_stop_word(words[i - 1])) {
+      const auto& senses = wn_.senses(words[i - 1] + " " + head);
+      if (!senses.empty()) {
+        std::string c = type_synset(senses.front());
+        if (!c.empty()) return c;
+      }
+      break;
+    }
+  std::vector<std::string> context;
+  for (auto& w : words)
+    if (w != head && w.size() > 2 && !is_stop_word(w)) context.push_back(w);
+  return type_word(head, context);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def rows():
 
 def entity_rows():
     classes = ["PER", "LOC", "ORG", "", "EVE"]
-    return [{"description": r["output"] + " " + r["right_context"][:500], "class": classes[i % 5]} for i, r in enumerate(rows())]
+    return [{"description": r["output"] + " " + r["right_context"][:500], "class": classes[i % 5],
+             "title": r["output"] + (" (disambiguation)" if i % 2 else "")} for i, r in enumerate(rows())]
 
 
 def hf_vectors(model, tok, mentions=True):
@@ -111,7 +112,7 @@ def test_pretrained_folder_grows_and_matches(tmp_path, model_dir, hf_tokenizer):
     from transformers import BertModel
     model = BertModel.from_pretrained(model_dir)
     _, _, ev = hf_vectors(model, hf_tokenizer, mentions=False)
-    _, oe = ner4el_vectors(tmp_path, model_dir)
+    _, oe = ner4el_vectors(tmp_path, model_dir, "--style", "release")
     assert np.abs(oe - ev).max() < TOL, np.abs(oe - ev).max()
 
 
@@ -177,3 +178,38 @@ def test_lightning_checkpoint_loads(tmp_path, grown, hf_tokenizer):
     # Training moved the weights: a load that ignored the checkpoint would not match.
     _, mv0, _ = hf_vectors(BertModel.from_pretrained(str(path)), hf_tokenizer)
     assert np.abs(mv0 - mv).max() > 10 * TOL
+
+
+def sentence_mention_input(tok, r, window=128):
+    """ner4el's sentence style: [CLS] + the W-2 pieces centred on the mention + [SEP], plain text."""
+    enc = lambda s: tok.encode(s, add_special_tokens=False)
+    left, men, right = enc(r["left_context"]), enc(r["mention"])[: window - 2], enc(r["right_context"])
+    budget = window - 2 - len(men)
+    lk = min(len(left), budget // 2)
+    rk = min(len(right), budget - lk)
+    lk = min(len(left), budget - rk)
+    return [tok.cls_token_id] + left[len(left) - lk:] + men + right[:rk] + [tok.sep_token_id]
+
+
+def mean_pool(model, batch):
+    width = max(map(len, batch))
+    ids = torch.tensor([b + [0] * (width - len(b)) for b in batch])
+    mask = (ids != 0).long()
+    with torch.no_grad():
+        h = model(ids, attention_mask=mask)[0]
+    m = mask.unsqueeze(-1).float()
+    return ((h * m).sum(1) / m.sum(1)).numpy()
+
+
+def test_sentence_style_is_sentence_transformers_mean_pooling(tmp_path, model_dir, hf_tokenizer):
+    """The installed folder is a sentence-transformers model (1_Pooling: mean): ner4el reads it by mean
+    pooling over plain text, as sentence-transformers does; entities as "title: description"."""
+    from transformers import BertModel
+    model = BertModel.from_pretrained(model_dir).eval()
+    mv = mean_pool(model, [sentence_mention_input(hf_tokenizer, r) for r in rows()])
+    texts = [e["title"].replace("(", "").replace(")", "") + ": " + e["description"] for e in entity_rows()]
+    ev = mean_pool(model, [hf_tokenizer.encode(t, truncation=True, max_length=128) for t in texts])
+    om, oe = ner4el_vectors(tmp_path, model_dir)  # style auto
+    print(f"sentence style: max |diff| mention {np.abs(om - mv).max():.2e}, entity {np.abs(oe - ev).max():.2e}")
+    assert np.abs(om - mv).max() < TOL, np.abs(om - mv).max()
+    assert np.abs(oe - ev).max() < TOL, np.abs(oe - ev).max()

@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "commands.h"
+#include "ner4el/default_model.h"
 #include "ner4el/candidates.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
@@ -23,7 +24,7 @@ void add_index_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "index", "Encode entity descriptions once into a memory-mapped vector index for fast linking (resumable: "
                "run the same command again after an interruption)");
-  cmd->add_option("--model", a->model, "linker model")->required();
+  cmd->add_option("--model", a->model, "linker model (default: the installed pretrained model)");
   cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
   cmd->add_option("--kb", a->kb, "knowledge base")->required();
   cmd->add_option("-o,--output", a->output, "index file")->required();
@@ -37,6 +38,7 @@ void add_index_command(CLI::App& app) {
     configure_threads();
     LoadOptions lo;
     lo.vocab = a->vocab;
+    if (a->model.empty()) a->model = require_default_model("--model");
     auto model = LinkerModel::load(a->model, lo);
     auto kb = KnowledgeBase::open(a->kb);
     if (!a->from_data.empty()) {

@@ -100,13 +100,17 @@ void add_model_commands(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("embed", "Write the model's vectors of a data set: mention side (NER4EL JSON Lines) or "
-                                            "entity side ({\"description\", \"class\"} per line); JSON Lines on stdout, or .npy");
+                                            "entity side ({\"description\", \"class\", \"title\"} per line); JSON Lines on stdout, or .npy");
     cmd->add_option("--model", a->model, "linker model (any format 'convert' reads; default: the installed pretrained model)");
     cmd->add_option("--vocab", a->lo.vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
     cmd->add_option("--data", a->data, "input JSON Lines ('-' for standard input)")->required();
     cmd->add_option("--side", a->side, "mention or entity")->check(CLI::IsMember({"mention", "entity"}))->capture_default_str();
     cmd->add_option("--npy", a->npy, "write a float32 .npy matrix [n, dim] here instead of JSON Lines");
     cmd->add_option("--batch", a->batch, "sequences per encoder batch")->capture_default_str();
+    cmd->add_option("--style", a->lo.style,
+                    "release (vector at the mention position and [CLS]), sentence (mean pooling over plain text), or "
+                    "auto (sentence for a sentence-transformers folder)")
+        ->capture_default_str();
     cmd->add_flag("--fix-truncation", a->fix_truncation,
                   "cut inputs the sane way: left context next to the mention, [SEP] always kept (default: as the "
                   "release's dataset.py, which the released and our trained models saw)");
@@ -150,7 +154,8 @@ void add_model_commands(CLI::App& app) {
           if (!j.is_object() || !j.contains("description") || !j["description"].is_string())
             throw FormatError(location(a->data, ln, "description") + ": missing or not a string");
           std::string cls = j.contains("class") && j["class"].is_string() ? j["class"].get<std::string>() : "";
-          inputs.push_back(enc.encode_entity(j["description"].get<std::string>(), cls));
+          std::string title = j.contains("title") && j["title"].is_string() ? j["title"].get<std::string>() : "";
+          inputs.push_back(enc.encode_entity(j["description"].get<std::string>(), cls, title));
         }
         vecs = m.embed_entities(inputs, a->batch);
         n = inputs.size();

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
     ner4el::configure_threads();
     auto info = ner4el::runtime_info();
     return std::string("ner4el ") + NER4EL_VERSION + "\nlibtorch " + info.torch_version + ", " +
-           std::to_string(info.threads) + " threads\nBLAS " + info.blas_library +
+           std::to_string(info.threads) + " intra-op thread(s)\nBLAS " + info.blas_library + ", " +
+           std::to_string(info.blas_threads) + " thread(s)" +
            (info.openblas ? " (OpenBLAS)" : " (NOT OpenBLAS: run scripts/install-deps for libopenblas0-pthread)") +
            "\npretrained model " +
            ner4el::default_model_dir().value_or("none installed (run scripts/install-deps, or set NER4EL_MODEL)");
