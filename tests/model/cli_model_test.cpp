@@ -133,13 +133,20 @@ TEST_F(ModelCli, IndexFromDataThenLinkWithIndexMatchesPlainLink) {
     EXPECT_EQ(a[i]["entity_id"], b[i]["entity_id"]);
     EXPECT_NEAR(a[i]["score"].get<double>(), b[i]["score"].get<double>(), 1e-5);
   }
-  // An index needs the model it was made with.
+  // An index needs the model it was made with: the count prior has none, and the default
+  // pretrained model is another one.
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model prior --index " + dir.file("idx") + " -i " +
+                          dir.file("m.jsonl") + " 2>&1",
+                      &out),
+            1);
+  EXPECT_NE(out.find("--index needs the --model"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --index " + dir.file("idx") + " -i " + dir.file("m.jsonl") +
                           " 2>&1",
                       &out),
             1);
-  EXPECT_NE(out.find("--index needs the --model"), std::string::npos) << out;
+  EXPECT_NE(out.find("was built with another model"), std::string::npos) << out;
 }
 
 }  // namespace
