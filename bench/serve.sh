@@ -20,7 +20,7 @@ run() {  # run NAME MENTIONS ARGS...
   "$BIN/bench/http_load" "$port" "$mentions" 16 "$SECS" || true
   kill -TERM "$pid"; wait "$pid" || true
 }
-run "count prior, WordNet KB, MSNBC mentions" "$DATA" --kb out/wordnet-kb
+run "count prior, WordNet KB, MSNBC mentions" "$DATA" --kb out/wordnet-kb --model prior
 W=/tmp/ner4el-link-bench
 if [ -f "$W/index" ]; then
   /usr/bin/python3 - "$W" <<'PY'

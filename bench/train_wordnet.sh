@@ -45,7 +45,7 @@ torch.save(sd, f"{out}/pytorch_model.bin")
 PY
 fi
 echo "== count prior on the dev set (ACE2004)"
-"$BIN/ner4el" evaluate --kb out/wordnet-kb --data "$D/ace2004_test.jsonl" --aquaint-k 40 | head -3
+"$BIN/ner4el" evaluate --kb out/wordnet-kb --model prior --data "$D/ace2004_test.jsonl" --aquaint-k 40 | head -3
 echo "== training"
 "$BIN/ner4el" train --config conf/ner4el.yaml --set encoder="$W/small-bert" --set kb=out/wordnet-kb \
   --set train_data="$W/train.jsonl" --set dev_data="$D/ace2004_test.jsonl" --set output_dir="$W/run" \
