@@ -157,15 +157,22 @@ TEST_F(IndexTest, OtherModelAndCorruptFilesAreRefused) {
 namespace ner4el {
 namespace {
 
-// NER-CD in the linker: candidates the rule excludes end with normalised score 0 and rank after
-// every kept candidate with a positive score.
-TEST_F(IndexTest, NerConstrainedDecodingInTheLinker) {
-  const std::vector<std::string> classes{"PER", "LOC", "ORG", "ANIM", "BIO", "CEL", "DIS", "EVE", "FOOD",
-                                         "INST", "MEDIA", "MON", "NUM", "PHYS", "PLANT", "SUPER", "TIME", "VEHI"};
+const std::vector<std::string> kEighteen{"PER",  "LOC",  "ORG",   "ANIM", "BIO", "CEL",   "DIS",   "EVE",  "FOOD",
+                                        "INST", "MEDIA", "MON", "NUM",  "PHYS", "PLANT", "SUPER", "TIME", "VEHI"};
+
+// The fixture's NER classifier over the 18 classes of SPEC.
+NerClassifier fixture_classifier() {
   LoadOptions lo;
   lo.vocab = kFix + "/hf";
   lo.window = 32;
-  auto ner = NerClassifier::load(kFix + "/ner_classifier.pt", classes, lo);
+  return NerClassifier::load(kFix + "/ner_classifier.pt", kEighteen, lo);
+}
+
+// NER-CD in the linker: candidates the rule excludes end with normalised score 0 and rank after
+// every kept candidate with a positive score.
+TEST_F(IndexTest, NerConstrainedDecodingInTheLinker) {
+  const auto& classes = kEighteen;
+  auto ner = fixture_classifier();
   LinkOptions opt;
   opt.top = 12;
   opt.ner_cd = true;
@@ -193,12 +200,7 @@ TEST_F(IndexTest, NerConstrainedDecodingInTheLinker) {
 // Quirk ner-cd-dropout: the release never switched its classifier to evaluation mode, so its
 // dropouts act at test time. Ours are seeded per call: a call repeats, and evaluation mode returns.
 TEST_F(IndexTest, ReleaseDropoutClassifierIsStochasticButRepeatable) {
-  const std::vector<std::string> classes{"PER", "LOC", "ORG", "ANIM", "BIO", "CEL", "DIS", "EVE", "FOOD",
-                                         "INST", "MEDIA", "MON", "NUM", "PHYS", "PLANT", "SUPER", "TIME", "VEHI"};
-  LoadOptions lo;
-  lo.vocab = kFix + "/hf";
-  lo.window = 32;
-  auto ner = NerClassifier::load(kFix + "/ner_classifier.pt", classes, lo);
+  auto ner = fixture_classifier();
   std::vector<MentionInput> in;
   for (const auto& m : mentions()) in.push_back(ner.input_encoder().encode_mention(m.left_context, m.mention, m.right_context));
   const auto eval1 = ner.predict(in);
