@@ -171,6 +171,12 @@ TEST(Cli, LinkReportsMalformedLinesAndGoesOn) {
   EXPECT_NE(rows[1]["error"].get<std::string>().find("m.jsonl:2: not valid JSON"), std::string::npos);
   EXPECT_NE(rows[2]["error"].get<std::string>().find("m.jsonl:3: field 'mention'"), std::string::npos);
   EXPECT_EQ(rows[3]["entity_id"], 1);
+  // A number JSON cannot hold (out of range, not a syntax error) is a malformed line too, not an abort.
+  test::write_file(dir.file("n.jsonl"), "{\"mention\": \"Paris\", \"left_context\": \"\", \"right_context\": \"\", \"x\": 1e400}\n");
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model prior -i " + dir.file("n.jsonl") + " 2>/dev/null", &out), 0);
+  auto row = nlohmann::json::parse(out);
+  EXPECT_NE(row["error"].get<std::string>().find("n.jsonl:1: not valid JSON"), std::string::npos) << out;
 }
 
 }  // namespace

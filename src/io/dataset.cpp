@@ -30,7 +30,7 @@ Mention parse_mention(std::string_view line, const std::string& file, std::size_
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw FormatError(location(file, line_number) + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object())

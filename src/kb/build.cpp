@@ -70,7 +70,7 @@ nlohmann::json parse_json_line(const std::string& line, const std::string& file,
     auto j = nlohmann::json::parse(line);
     if (!j.is_object()) throw FormatError(location(file, n) + ": expected a JSON object, found " + j.type_name());
     return j;
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw FormatError(location(file, n) + ": not valid JSON (" + e.what() + ")");
   }
 }

@@ -151,7 +151,7 @@ ModelFiles locate(const std::string& path, const LoadOptions& opt) {
         throw FormatError(f.config + ": ner4el model format version " + std::to_string(v) +
                           ", this build reads up to version " + std::to_string(kModelFormatVersion) + "; upgrade ner4el");
     }
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw FormatError(f.config + ": not valid JSON: " + e.what());
   }
   f.vocab = !opt.vocab.empty() ? opt.vocab : dir.string();

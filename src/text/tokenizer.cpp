@@ -52,7 +52,7 @@ std::vector<std::string> read_tokenizer_json(const fs::path& path,
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw FormatError(path.string() + ": not valid JSON: " + e.what());
   }
   const auto model = j.find("model");
@@ -138,7 +138,7 @@ WordPieceTokenizer WordPieceTokenizer::from_path(const std::string& path_str, To
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(read_file(file));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw FormatError(file + ": not valid JSON: " + e.what());
     }
     if (!j.is_object()) throw FormatError(file + ": expected an object {token: id}");

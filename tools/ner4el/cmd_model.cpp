@@ -148,7 +148,7 @@ void add_model_commands(CLI::App& app) {
           nlohmann::json j;
           try {
             j = nlohmann::json::parse(line);
-          } catch (const nlohmann::json::parse_error& e) {
+          } catch (const nlohmann::json::exception& e) {
             throw FormatError(location(a->data, ln) + ": not valid JSON (" + e.what() + ")");
           }
           if (!j.is_object() || !j.contains("description") || !j["description"].is_string())

@@ -209,7 +209,7 @@ void add_serve_command(CLI::App& app) {
       nlohmann::json body;
       try {
         body = nlohmann::json::parse(req.body);
-      } catch (const nlohmann::json::parse_error& e) {
+      } catch (const nlohmann::json::exception& e) {
         return send_error(res, 400, std::string("request body is not valid JSON: ") + e.what());
       }
       const bool single = body.is_object() && !body.contains("mentions");

@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   } catch (const ner4el::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
+  } catch (const std::exception& e) {  // a library's own exception that no reader turned into ours
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
   }
   return 0;
 }
