@@ -15,7 +15,7 @@ struct RuntimeInfo {
 
 /// Sets libtorch's intra-op threads. threads <= 0 (the default): one, leaving the cores to
 /// OpenBLAS's own pool, which runs the matrix products (two pools that both use every core fight).
-/// Every tool calls this at start.
+/// $NER4EL_THREADS, when set, takes the place of the default. Every tool calls this at start.
 void configure_threads(int threads = 0);
 
 /// Runs a small matmul (so the BLAS is loaded and used) and reports what served it.
