@@ -27,6 +27,7 @@ struct LinkerSetup {
 /// The prior weights of --prior-weight / --rank-weight, or of the default linker when not given.
 struct PriorFlags {
   double prior_weight = -1, rank_weight = -1;  // -1: not given
+  std::string style = "auto";                  // how the model's vectors are read (LoadOptions::style)
 };
 
 inline void add_prior_flags(CLI::App* cmd, PriorFlags& f) {
@@ -34,6 +35,10 @@ inline void add_prior_flags(CLI::App* cmd, PriorFlags& f) {
                   "bi-encoder score = cosine + W * log p(e|m) - R * log(1 + rank); W (default: 0 for a trained "
                   "model, the fitted value of conf/default_linker.json for the default pretrained one)");
   cmd->add_option("--rank-weight", f.rank_weight, "R of the score above (same defaults)");
+  cmd->add_option("--style", f.style,
+                  "how the model's vectors are read: release (mention position and [CLS], inputs with [E]/[\\E]), "
+                  "sentence (mean pooling over plain text), auto (sentence for a sentence-transformers folder)")
+      ->capture_default_str();
 }
 
 /// model empty: the default pretrained linker (models/minilm-l6 with the fitted prior weights), or
@@ -68,6 +73,7 @@ inline LinkerSetup make_linker(const std::string& kb_dir, std::string model, con
   }
   LoadOptions lo;
   lo.vocab = vocab;
+  lo.style = prior.style;
   s.model = std::make_unique<LinkerModel>(LinkerModel::load(model, lo));
   for (const auto& w : s.model->warnings()) std::cerr << "warning: " << w << "\n";
   if (!index.empty()) {
