@@ -69,8 +69,6 @@ class LinkerModel {
   const WordPieceTokenizer& tokenizer() const;
   /// Builds inputs the way this model was trained (window, NER-R, style).
   const InputEncoder& input_encoder() const;
-  /// true when vectors are mean-pooled plain-text inputs (LoadOptions::style "sentence").
-  bool sentence_style() const;
   /// The entity's input, whatever the style.
   EntityInput entity_input(const Entity& e) const;
   int dim() const { return config().hidden_size; }

@@ -310,7 +310,6 @@ class Builder {
     bool first = true;
     for (;;) {
       std::vector<std::string> redundant;
-      std::string last;
       bool more = false;
       {
         MDB_cursor* cur = nullptr;

@@ -27,7 +27,7 @@ CandidateGenerator::CandidateGenerator(const KnowledgeBase& kb, CandidateOptions
 }
 
 namespace {
-/// Indices of ids by decreasing count; equal counts keep their order.
+/// The first k of ids by decreasing count; equal counts keep their order.
 std::vector<int64_t> by_count(const KnowledgeBase& kb, const std::vector<int64_t>& ids, size_t k) {
   std::vector<int64_t> counts(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "link/count_prior.h"
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/linker.h"
@@ -133,21 +134,11 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
     }
     // The prior terms (LinkOptions::prior_weight, rank_weight); both 0 for the release's cosine.
     const std::vector<float> cosines = scores;
-    std::vector<double> prior(ids.size());
-    {
-      double total = 0;
-      for (size_t c = 0; c < ids.size(); ++c) {
-        auto b = kb_.brief(ids[c]);
-        prior[c] = static_cast<double>(b ? b->count : 0) + 1;
-        total += prior[c];
-      }
-      for (size_t c = 0; c < ids.size(); ++c) {
-        prior[c] /= total;
-        if (options_.prior_weight != 0 || options_.rank_weight != 0)
-          scores[c] += static_cast<float>(options_.prior_weight * std::log(prior[c]) -
-                                          options_.rank_weight * std::log1p(static_cast<double>(c)));
-      }
-    }
+    const std::vector<double> prior = count_prior(kb_, ids);
+    if (options_.prior_weight != 0 || options_.rank_weight != 0)
+      for (size_t c = 0; c < ids.size(); ++c)
+        scores[c] += static_cast<float>(options_.prior_weight * std::log(prior[c]) -
+                                        options_.rank_weight * std::log1p(static_cast<double>(c)));
     auto norm = min_max_normalise(scores);
     std::vector<size_t> order(ids.size());
     if (options_.ner_cd && !probs.empty()) {

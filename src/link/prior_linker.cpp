@@ -1,8 +1,21 @@
 #include <algorithm>
 
+#include "link/count_prior.h"
 #include "ner4el/linker.h"
 
 namespace ner4el {
+
+std::vector<double> count_prior(const KnowledgeBase& kb, const std::vector<int64_t>& ids) {
+  std::vector<double> p(ids.size());
+  double total = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto b = kb.brief(ids[i]);
+    p[i] = static_cast<double>(b ? b->count : 0) + 1;
+    total += p[i];
+  }
+  for (auto& x : p) x /= total;
+  return p;
+}
 
 PriorLinker::PriorLinker(const KnowledgeBase& kb, LinkOptions options)
     : kb_(kb), candidates_(kb, {.k = options.k, .quirks = options.quirks}), options_(options) {}
@@ -23,27 +36,20 @@ LinkResult PriorLinker::link_one(const Mention& mention) const {
   std::optional<int64_t> gold;
   if (mention.output) gold = kb_.id_of_title(*mention.output, options_.quirks.title_last_wins);
   // The prior needs every candidate's count, but titles and classes only for those reported.
-  double total = 0;
-  std::vector<int64_t> counts(set.ids.size());
-  for (size_t i = 0; i < set.ids.size(); ++i) {
-    auto b = kb_.brief(set.ids[i]);
-    counts[i] = b ? b->count : 0;
-    total += static_cast<double>(counts[i]) + 1;
-  }
+  const std::vector<double> prior = count_prior(kb_, set.ids);
   // Candidates usually arrive sorted by count (ties in alias-table order); the release's
   // alias-table-order quirk keeps short lists in table order, so rank stably by count here.
   std::vector<size_t> order(set.ids.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return counts[a] > counts[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prior[a] > prior[b]; });
   for (size_t r_i = 0; r_i < order.size(); ++r_i)
     if (gold && set.ids[order[r_i]] == *gold) r.gold_rank = r_i;  // duplicate ids: the last occurrence
   const size_t n = std::min(set.ids.size(), static_cast<size_t>(std::max(1, options_.top)));
   for (size_t j = 0; j < n; ++j) {
     const size_t i = order[j];
     auto e = kb_.entity(set.ids[i]);
-    r.ranked.push_back({set.ids[i], e ? e->title : "", e ? e->ner_class : "",
-                        (static_cast<double>(counts[i]) + 1) / total, std::nullopt, std::nullopt,
-                        (static_cast<double>(counts[i]) + 1) / total, i});
+    r.ranked.push_back({set.ids[i], e ? e->title : "", e ? e->ner_class : "", prior[i], std::nullopt, std::nullopt,
+                        prior[i], i});
   }
   return r;
 }

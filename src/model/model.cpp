@@ -327,7 +327,6 @@ void LinkerModel::save(const std::string& dir) const {
 const BertConfig& LinkerModel::config() const { return impl_->config; }
 const WordPieceTokenizer& LinkerModel::tokenizer() const { return *impl_->tokenizer; }
 const InputEncoder& LinkerModel::input_encoder() const { return *impl_->inputs; }
-bool LinkerModel::sentence_style() const { return impl_->sentence; }
 EntityInput LinkerModel::entity_input(const Entity& e) const {
   return impl_->inputs->encode_entity(e.description, e.ner_class, e.title);
 }

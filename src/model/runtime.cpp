@@ -14,7 +14,7 @@ void configure_threads(int threads) {
   // Default: one libtorch (OpenMP) thread, while OpenBLAS (the pthread build) runs the matrix
   // products on every core. Two pools of N threads each fight: libtorch's OpenMP threads spin while
   // OpenBLAS's work. Measured on 2 cores, indexing 800 WordNet entities with all-MiniLM-L6-v2:
-  // 19.2 s with 2 libtorch threads, 12.7 s with 1 (bench/README.md).
+  // 19.2 s with 2 libtorch threads, 12.7 s with 1 (README, "Not yet").
   if (threads <= 0)
     if (const char* env = std::getenv("NER4EL_THREADS")) threads = std::atoi(env);
   torch::set_num_threads(threads > 0 ? threads : 1);

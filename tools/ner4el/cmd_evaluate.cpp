@@ -38,8 +38,7 @@ void add_evaluate_command(CLI::App& app) {
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--aquaint-k", a->aquaint_k, "candidates for AQUAINT (default: -k; 5 with --release-compat, as the release)");
   auto rf = add_release_flags(cmd);
-  auto pf = std::make_shared<PriorFlags>();
-  add_prior_flags(cmd, *pf);
+  auto pf = add_prior_flags(cmd);
   cmd->add_flag("--json", a->json, "print JSON instead of Markdown");
   cmd->callback([a, rf, pf] {
     configure_threads();

@@ -42,7 +42,7 @@ void add_index_command(CLI::App& app) {
     auto model = LinkerModel::load(a->model, lo);
     auto kb = KnowledgeBase::open(a->kb);
     if (!a->from_data.empty()) {
-      CandidateGenerator gen(kb, {.k = a->k});
+      CandidateGenerator gen(kb, {.k = a->k, .quirks = {}});
       std::unordered_set<int64_t> seen;
       for (const auto& f : a->from_data)
         for (const auto& m : read_mentions(f))

@@ -38,8 +38,7 @@ void add_link_command(CLI::App& app) {
   cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
   cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
   auto rf = add_release_flags(cmd);
-  auto pf = std::make_shared<PriorFlags>();
-  add_prior_flags(cmd, *pf);
+  auto pf = add_prior_flags(cmd);
   cmd->add_option("-i,--input", a->input, "mentions file, '-' for standard input")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();

@@ -160,8 +160,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-mentions", a->max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
   auto rf = add_release_flags(cmd);
-  auto pf = std::make_shared<PriorFlags>();
-  add_prior_flags(cmd, *pf);
+  auto pf = add_prior_flags(cmd);
   cmd->add_option("--batch-wait-ms", a->batch_wait_ms, "how long a batch waits for more requests")->capture_default_str();
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();

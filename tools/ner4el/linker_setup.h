@@ -30,7 +30,9 @@ struct PriorFlags {
   std::string style = "auto";                  // how the model's vectors are read (LoadOptions::style)
 };
 
-inline void add_prior_flags(CLI::App* cmd, PriorFlags& f) {
+inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
+  auto p = std::make_shared<PriorFlags>();
+  PriorFlags& f = *p;
   cmd->add_option("--prior-weight", f.prior_weight,
                   "bi-encoder score = cosine + W * log p(e|m) - R * log(1 + rank); W (default: 0 for a trained "
                   "model, the fitted value of conf/default_linker.json for the default pretrained one)");
@@ -39,6 +41,7 @@ inline void add_prior_flags(CLI::App* cmd, PriorFlags& f) {
                   "how the model's vectors are read: release (mention position and [CLS], inputs with [E]/[\\E]), "
                   "sentence (mean pooling over plain text), auto (sentence for a sentence-transformers folder)")
       ->capture_default_str();
+  return p;
 }
 
 /// model empty: the default pretrained linker (models/minilm-l6 with the fitted prior weights), or
