@@ -45,7 +45,18 @@ struct LoadOptions {
   /// folder whose 1_Pooling/config.json says mean pooling (sentence-transformers), else "release";
   /// a ner4el folder records its own.
   std::string style = "auto";
+  /// Arithmetic of the encoder's linear layers at inference: "fp32"; "bf16" (bfloat16 products
+  /// through oneDNN, on CPUs with AVX-512 BF16); "int8" (dynamic quantisation through oneDNN: weights
+  /// per output channel, activations per call); layer norms, softmax and residual sums stay fp32 in
+  /// every mode; or "auto" (resolve_dtype). A model loaded below fp32 is for inference only: save()
+  /// and training refuse it. The fingerprint is the fp32 weights', so an index serves every dtype.
+  std::string dtype = "fp32";
 };
+
+/// Checks a dtype name and resolves "auto" to what this machine runs best (see the README's
+/// measurements): "bf16" where the CPU has AVX-512 BF16 and libtorch has oneDNN, else "fp32".
+/// @throws InvalidArgument for an unknown name or a dtype this CPU or libtorch cannot run.
+std::string resolve_dtype(const std::string& requested);
 
 /// The NER4EL bi-encoder. Thread-safe for concurrent const calls (inference runs under no-grad).
 class LinkerModel {
@@ -72,6 +83,8 @@ class LinkerModel {
   /// The entity's input, whatever the style.
   EntityInput entity_input(const Entity& e) const;
   int dim() const { return config().hidden_size; }
+  /// The arithmetic inference runs in: "fp32", "bf16" or "int8" (LoadOptions::dtype, resolved).
+  const std::string& dtype() const;
   /// Warnings from a non-strict load (ignored or missing tensors).
   const std::vector<std::string>& warnings() const;
   /// Hex digest of the entity side: weights, window and NER-R (what entity vectors depend on).

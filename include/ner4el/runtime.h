@@ -13,10 +13,15 @@ struct RuntimeInfo {
   int blas_threads = 0;       ///< OpenBLAS's threads (0 when not OpenBLAS)
 };
 
-/// Sets libtorch's intra-op threads. threads <= 0 (the default): one, leaving the cores to
-/// OpenBLAS's own pool, which runs the matrix products (two pools that both use every core fight).
-/// $NER4EL_THREADS, when set, takes the place of the default. Every tool calls this at start.
-void configure_threads(int threads = 0);
+/// Sets the thread pools for inference in dtype ("fp32", "bf16", "int8", as resolve_dtype gives)
+/// on `threads` cores (<= 0: $NER4EL_THREADS when set, else every core). One pool works at a time,
+/// as two pools that both use every core fight (their idle threads spin):
+///   - fp32: the matrix products run in OpenBLAS (the pthread build) on `threads` threads;
+///     libtorch's OpenMP pool gets one thread;
+///   - bf16, int8: the products run in oneDNN on libtorch's OpenMP pool of `threads` threads;
+///     OpenBLAS gets one.
+/// Every tool calls this at start, and again once the model's dtype is known.
+void configure_threads(int threads = 0, const std::string& dtype = "fp32");
 
 /// Runs a small matmul (so the BLAS is loaded and used) and reports what served it.
 RuntimeInfo runtime_info();

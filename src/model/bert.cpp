@@ -1,3 +1,6 @@
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -59,15 +62,94 @@ BertLayerImpl::BertLayerImpl(const BertConfig& c)
   dropout = register_module("dropout", torch::nn::Dropout(0.1));
 }
 
-torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask_bias) {
+namespace {
+c10::OperatorHandle quantized_op(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "");
+}
+
+// oneDNN's dynamic int8 linear: activations quantised per call, weights per output channel.
+c10::IValue pack_int8(const torch::nn::Linear& lin) {
+  auto w = lin->weight.detach().to(torch::kFloat32).contiguous();
+  auto scales = (w.abs().amax(1) / 127.0).clamp_min(1e-12).to(torch::kDouble);
+  auto zero = torch::zeros({w.size(0)}, torch::kLong);
+  auto qw = torch::quantize_per_channel(w, scales, zero, 0, torch::kQInt8);
+  static const auto prepack = quantized_op("quantized::linear_prepack");
+  std::vector<c10::IValue> stack{qw, c10::optional<torch::Tensor>(lin->bias.detach().to(torch::kFloat32).contiguous())};
+  prepack.callBoxed(&stack);
+  return stack.at(0);
+}
+
+torch::Tensor linear_int8(const torch::Tensor& x, const c10::IValue& packed) {
+  static const auto op = quantized_op("quantized::linear_dynamic");
+  std::vector<c10::IValue> stack{x.to(torch::kFloat32).contiguous(), packed, false};
+  op.callBoxed(&stack);
+  return stack.at(0).toTensor();
+}
+}  // namespace
+
+bool precision_supported(Precision p) {
+  switch (p) {
+    case Precision::fp32:
+      return true;
+    case Precision::bf16:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512bf16") && torch::globalContext().userEnabledMkldnn();
+    case Precision::int8: {
+      const auto& engines = torch::globalContext().supportedQEngines();
+      return std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) != engines.end();
+    }
+  }
+  return false;
+}
+
+void BertLayerImpl::set_precision(Precision p) {
+  if (p == precision) return;
+  if (precision != Precision::fp32) throw InvalidArgument("an encoder's precision is set once, from fp32");
+  if (!precision_supported(p)) throw InvalidArgument("this CPU or libtorch cannot run this precision");
+  torch::NoGradGuard no_grad;
+  const torch::nn::Linear* all[] = {&query, &key, &value, &attention_dense, &intermediate, &output_dense};
+  if (p == Precision::int8) {
+    torch::globalContext().setQEngine(at::QEngine::ONEDNN);
+    for (const auto* lin : all) packed.push_back(pack_int8(*lin));
+    // The packed copies serve from now on; the fp32 matrices are released.
+    for (const auto* lin : all) (*lin)->weight.set_data(torch::empty({0}));
+  } else {
+    for (const auto* lin : all) {
+      (*lin)->weight.set_data((*lin)->weight.to(torch::kBFloat16));
+      (*lin)->bias.set_data((*lin)->bias.to(torch::kBFloat16));
+    }
+  }
+  precision = p;
+}
+
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& mask_bias, const torch::Tensor& rows) {
+  // Linear layer `slot` in this layer's precision. fp32 in, the product's type out (bf16 stays
+  // bf16 until a norm or the softmax, which take fp32).
+  auto proj = [&](int slot, torch::nn::Linear& lin, const torch::Tensor& in) -> torch::Tensor {
+    switch (precision) {
+      case Precision::bf16:
+        return torch::linear(in.to(torch::kBFloat16), lin->weight, lin->bias);
+      case Precision::int8:
+        return linear_int8(in, packed.at(static_cast<size_t>(slot)));
+      case Precision::fp32:
+        break;
+    }
+    return lin->forward(in);
+  };
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
-  auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, head_dim}).transpose(1, 2); };
-  auto q = split(query->forward(x)), k = split(key->forward(x)), v = split(value->forward(x));
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim)) + mask_bias;
-  auto ctx = torch::matmul(torch::softmax(scores, -1), v).transpose(1, 2).reshape({B, T, H});
-  auto h = attention_norm->forward(dropout->forward(attention_dense->forward(ctx)) + x);
-  auto i = torch::gelu(intermediate->forward(h));  // exact (erf) GELU, as BERT
-  return output_norm->forward(dropout->forward(output_dense->forward(i)) + h);
+  // The query side: every position, or one row per sequence.
+  torch::Tensor xq = x;
+  if (rows.defined()) xq = x.gather(1, rows.to(torch::kLong).view({-1, 1, 1}).expand({B, 1, H}));
+  const int64_t Tq = xq.size(1);
+  auto split = [&](const torch::Tensor& t, int64_t n) { return t.reshape({B, n, heads, head_dim}).transpose(1, 2); };
+  auto q = split(proj(0, query, xq), Tq), k = split(proj(1, key, x), T), v = split(proj(2, value, x), T);
+  auto scores = torch::matmul(q, k.transpose(-1, -2)).to(torch::kFloat32) / std::sqrt(static_cast<double>(head_dim)) +
+                mask_bias;
+  auto probs = torch::softmax(scores, -1).to(v.scalar_type());
+  auto ctx = torch::matmul(probs, v).transpose(1, 2).reshape({B, Tq, H});
+  auto h = attention_norm->forward(dropout->forward(proj(3, attention_dense, ctx).to(torch::kFloat32)) + xq);
+  auto i = torch::gelu(proj(4, intermediate, h));  // exact (erf) GELU, as BERT
+  return output_norm->forward(dropout->forward(proj(5, output_dense, i).to(torch::kFloat32)) + h);
 }
 
 BertEncoderImpl::BertEncoderImpl(const BertConfig& c) : config(c) {
@@ -86,6 +168,22 @@ torch::Tensor BertEncoderImpl::forward(const torch::Tensor& input_ids, const tor
                    std::numeric_limits<float>::lowest();
   for (const auto& layer : *layers) x = layer->as<BertLayer>()->forward(x, mask_bias);
   return x;
+}
+
+torch::Tensor BertEncoderImpl::forward_at(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                          const torch::Tensor& rows) {
+  auto x = embeddings->forward(input_ids);
+  auto mask_bias = (1.0 - attention_mask.to(x.dtype()).unsqueeze(1).unsqueeze(2)) *
+                   std::numeric_limits<float>::lowest();
+  const size_t n = layers->size();
+  if (n == 0) return mention_vectors(x, rows);
+  for (size_t i = 0; i + 1 < n; ++i) x = layers->at<BertLayerImpl>(i).forward(x, mask_bias);
+  return layers->at<BertLayerImpl>(n - 1).forward(x, mask_bias, rows).squeeze(1);
+}
+
+void BertEncoderImpl::set_precision(Precision p) {
+  if (is_training()) throw InvalidArgument("set_precision is for inference: the encoder is in training mode");
+  for (const auto& layer : *layers) layer->as<BertLayer>()->set_precision(p);
 }
 
 void BertEncoderImpl::resize_token_embeddings(int64_t n) {

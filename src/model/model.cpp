@@ -187,34 +187,54 @@ std::vector<float> to_vector(const torch::Tensor& t) {
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-/// Pads a batch of id sequences (possibly of different lengths) into [B, T] ids and mask tensors.
+/// The length of an input without its trailing padding (at least 1).
 template <typename Input>
-std::pair<torch::Tensor, torch::Tensor> batch_tensors(const std::vector<Input>& inputs, size_t begin, size_t end) {
-  size_t T = 0;
-  for (size_t i = begin; i < end; ++i) T = std::max(T, inputs[i].ids.size());
-  auto ids = torch::zeros({static_cast<int64_t>(end - begin), static_cast<int64_t>(T)}, torch::kLong);
-  auto mask = torch::zeros_like(ids);
-  auto ia = ids.accessor<int64_t, 2>();
-  auto ma = mask.accessor<int64_t, 2>();
-  for (size_t i = begin; i < end; ++i)
-    for (size_t t = 0; t < inputs[i].ids.size(); ++t) {
-      ia[i - begin][t] = inputs[i].ids[t];
-      ma[i - begin][t] = inputs[i].attention_mask[t];
-    }
-  return {ids, mask};
+size_t unpadded_length(const Input& in) {
+  size_t n = std::min(in.ids.size(), in.attention_mask.size());
+  while (n > 1 && in.attention_mask[n - 1] == 0) --n;
+  return std::max<size_t>(n, 1);
 }
 
-/// Runs forward(ids, mask, begin, end) -> [rows, d] on consecutive batches of inputs and
-/// concatenates the rows (row-major floats).
+/// Runs forward(ids [B, T], mask [B, T], rows) -> [B, d] on batches of inputs (rows: the inputs'
+/// indices in the batch) and returns the rows in input order (row-major floats).
+/// by_length: inputs are batched by length, their trailing padding dropped, so a batch pads only to
+/// its own longest (padding is masked, so a vector is the same up to float rounding); otherwise in
+/// input order at full length (the release's batches, for reproducing its dropout draws).
 template <typename Input, typename Forward>
-std::vector<float> batched(const std::vector<Input>& inputs, int batch_size, Forward forward) {
+std::vector<float> batched(const std::vector<Input>& inputs, int batch_size, Forward forward, bool by_length = true) {
+  const size_t n = inputs.size(), step = static_cast<size_t>(std::max(1, batch_size));
+  std::vector<size_t> order(n), length(n);
+  for (size_t i = 0; i < n; ++i) {
+    order[i] = i;
+    length[i] = by_length ? unpadded_length(inputs[i]) : inputs[i].ids.size();
+  }
+  if (by_length) std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return length[a] > length[b]; });
   std::vector<float> out;
-  const size_t step = static_cast<size_t>(std::max(1, batch_size));
-  for (size_t b = 0; b < inputs.size(); b += step) {
-    const size_t e = std::min(inputs.size(), b + step);
-    auto [ids, mask] = batch_tensors(inputs, b, e);
-    auto v = to_vector(forward(ids, mask, b, e));
-    out.insert(out.end(), v.begin(), v.end());
+  size_t dim = 0;
+  for (size_t b = 0; b < n; b += step) {
+    const std::vector<size_t> rows(order.begin() + static_cast<std::ptrdiff_t>(b),
+                                   order.begin() + static_cast<std::ptrdiff_t>(std::min(n, b + step)));
+    size_t T = 0;
+    for (size_t r : rows) T = std::max(T, length[r]);
+    auto ids = torch::zeros({static_cast<int64_t>(rows.size()), static_cast<int64_t>(T)}, torch::kLong);
+    auto mask = torch::zeros_like(ids);
+    auto ia = ids.accessor<int64_t, 2>();
+    auto ma = mask.accessor<int64_t, 2>();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& in = inputs[rows[i]];
+      for (size_t t = 0; t < std::min(length[rows[i]], in.ids.size()); ++t) {
+        ia[static_cast<int64_t>(i)][static_cast<int64_t>(t)] = in.ids[t];
+        ma[static_cast<int64_t>(i)][static_cast<int64_t>(t)] = t < in.attention_mask.size() ? in.attention_mask[t] : 0;
+      }
+    }
+    auto v = to_vector(forward(ids, mask, rows));
+    if (out.empty()) {
+      dim = v.size() / rows.size();
+      out.resize(n * dim);
+    }
+    for (size_t i = 0; i < rows.size(); ++i)
+      std::copy(v.begin() + static_cast<std::ptrdiff_t>(i * dim), v.begin() + static_cast<std::ptrdiff_t>((i + 1) * dim),
+                out.begin() + static_cast<std::ptrdiff_t>(rows[i] * dim));
   }
   return out;
 }
@@ -225,13 +245,29 @@ torch::Tensor mean_pooled(const torch::Tensor& hidden, const torch::Tensor& mask
   return (hidden * m).sum(1) / m.sum(1).clamp_min(1e-9);
 }
 
-torch::Tensor positions_of(const std::vector<MentionInput>& inputs, size_t begin, size_t end) {
-  auto pos = torch::empty({static_cast<int64_t>(end - begin)}, torch::kLong);
-  for (size_t i = begin; i < end; ++i) pos[static_cast<int64_t>(i - begin)] = inputs[i].mention_position;
+torch::Tensor positions_of(const std::vector<MentionInput>& inputs, const std::vector<size_t>& rows) {
+  auto pos = torch::empty({static_cast<int64_t>(rows.size())}, torch::kLong);
+  auto pa = pos.accessor<int64_t, 1>();
+  for (size_t i = 0; i < rows.size(); ++i) pa[static_cast<int64_t>(i)] = inputs[rows[i]].mention_position;
   return pos;
 }
 
+Precision precision_of(const std::string& dtype) {
+  return dtype == "bf16" ? Precision::bf16 : dtype == "int8" ? Precision::int8 : Precision::fp32;
+}
+
 }  // namespace
+
+std::string resolve_dtype(const std::string& requested) {
+  if (requested == "auto") return precision_supported(Precision::bf16) ? "bf16" : "fp32";
+  if (requested != "fp32" && requested != "bf16" && requested != "int8")
+    throw InvalidArgument("dtype must be fp32, bf16, int8 or auto, got '" + requested + "'");
+  if (!precision_supported(precision_of(requested)))
+    throw InvalidArgument(requested == "bf16"
+                              ? "bf16 needs a CPU with AVX-512 BF16 (this one lacks it); use --dtype fp32 or auto"
+                              : "int8 needs libtorch's oneDNN quantised engine, which this libtorch lacks; use --dtype fp32");
+  return requested;
+}
 
 // ---------------------------------------------------------------------------------------------
 // LinkerModel
@@ -310,10 +346,20 @@ LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
     impl->entity = impl->mention;
   }
   impl->finish(opt);
-  return LinkerModel(std::move(impl));
+  const std::string dtype = resolve_dtype(opt.dtype);
+  LinkerModel model(std::move(impl));
+  if (dtype != "fp32") {
+    (void)model.fingerprint();  // of the fp32 weights, before they are converted
+    model.impl_->mention->set_precision(precision_of(dtype));
+    model.impl_->entity->set_precision(precision_of(dtype));  // a no-op when the encoder is shared
+  }
+  model.impl_->dtype = dtype;
+  return model;
 }
 
 void LinkerModel::save(const std::string& dir) const {
+  if (impl_->dtype != "fp32")
+    throw InvalidArgument("this model was loaded in " + impl_->dtype + " for inference; load it in fp32 to save it");
   StateDict sd;
   for (const auto& p : impl_->mention->named_parameters()) sd["encoder." + p.key()] = p.value();
   if (impl_->entity.get() != impl_->mention.get())
@@ -330,6 +376,7 @@ const InputEncoder& LinkerModel::input_encoder() const { return *impl_->inputs; 
 EntityInput LinkerModel::entity_input(const Entity& e) const {
   return impl_->inputs->encode_entity(e.description, e.ner_class, e.title);
 }
+const std::string& LinkerModel::dtype() const { return impl_->dtype; }
 const std::vector<std::string>& LinkerModel::warnings() const { return impl_->warnings; }
 
 const std::string& LinkerModel::fingerprint() const {
@@ -363,17 +410,17 @@ const std::string& LinkerModel::fingerprint() const {
 
 std::vector<float> LinkerModel::embed_mentions(const std::vector<MentionInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
-  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t b, size_t e) {
-    auto h = impl_->mention->forward(ids, mask);
-    return impl_->sentence ? mean_pooled(h, mask) : mention_vectors(h, positions_of(inputs, b, e));
+  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
+    if (impl_->sentence) return mean_pooled(impl_->mention->forward(ids, mask), mask);
+    return impl_->mention->forward_at(ids, mask, positions_of(inputs, rows));
   });
 }
 
 std::vector<float> LinkerModel::embed_entities(const std::vector<EntityInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
-  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t, size_t) {
-    auto h = impl_->entity->forward(ids, mask);
-    return impl_->sentence ? mean_pooled(h, mask) : entity_vectors(h);
+  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
+    if (impl_->sentence) return mean_pooled(impl_->entity->forward(ids, mask), mask);
+    return impl_->entity->forward_at(ids, mask, torch::zeros({static_cast<int64_t>(rows.size())}, torch::kLong));
   });
 }
 
@@ -429,10 +476,14 @@ NerClassifier NerClassifier::load(const std::string& path, const std::vector<std
   io.window = impl->window;
   impl->inputs = std::make_unique<InputEncoder>(*impl->tokenizer, io);
   impl->encoder->eval();
+  impl->encoder->set_precision(precision_of(resolve_dtype(opt.dtype)));
   return NerClassifier(std::move(impl));
 }
 
 void NerClassifier::save(const std::string& dir) const {
+  for (const auto& layer : *impl_->encoder->layers)
+    if (layer->as<BertLayer>()->precision != Precision::fp32)
+      throw InvalidArgument("this classifier was loaded below fp32 for inference; load it in fp32 to save it");
   StateDict sd;
   for (const auto& p : impl_->encoder->named_parameters()) sd["encoder." + p.key()] = p.value();
   sd["linear.weight"] = impl_->linear->weight;
@@ -460,11 +511,16 @@ std::vector<std::vector<float>> NerClassifier::predict(const std::vector<Mention
     impl_->dropout->train();
     torch::manual_seed(2);
   }
-  auto flat = batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, size_t b, size_t e) {
-    auto mv = mention_vectors(impl_->encoder->forward(ids, mask), positions_of(inputs, b, e));
-    if (release_dropout) mv = impl_->dropout->forward(mv);
-    return torch::softmax(impl_->linear->forward(mv), -1);
-  });
+  auto flat = batched(
+      inputs, batch_size,
+      [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
+        auto pos = positions_of(inputs, rows);
+        if (!release_dropout) return torch::softmax(impl_->linear->forward(impl_->encoder->forward_at(ids, mask, pos)), -1);
+        // As the release: every position through every layer, so dropout draws what it drew.
+        auto mv = impl_->dropout->forward(mention_vectors(impl_->encoder->forward(ids, mask), pos));
+        return torch::softmax(impl_->linear->forward(mv), -1);
+      },
+      /*by_length=*/!release_dropout);
   const size_t n = impl_->classes.size();
   std::vector<std::vector<float>> out;
   for (size_t i = 0; i < inputs.size(); ++i) out.emplace_back(flat.begin() + i * n, flat.begin() + (i + 1) * n);

@@ -20,6 +20,7 @@ struct LinkerModel::Impl {
   int window = 128;
   bool ner_r = true;
   bool sentence = false;  ///< mean pooling over plain-text inputs (LoadOptions::style)
+  std::string dtype = "fp32";  ///< resolved LoadOptions::dtype
 
   std::string fingerprint;
   std::once_flag fingerprint_once;

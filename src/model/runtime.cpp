@@ -4,20 +4,34 @@
 #include <link.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <thread>
 
 namespace ner4el {
 
-void configure_threads(int threads) {
-  // Default: one libtorch (OpenMP) thread, while OpenBLAS (the pthread build) runs the matrix
-  // products on every core. Two pools of N threads each fight: libtorch's OpenMP threads spin while
-  // OpenBLAS's work. Measured on 2 cores, indexing 800 WordNet entities with all-MiniLM-L6-v2:
-  // 19.2 s with 2 libtorch threads, 12.7 s with 1 (README, "Not yet").
+namespace {
+void set_blas_threads(int n) {
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+}  // namespace
+
+void configure_threads(int threads, const std::string& dtype) {
+  // Measured on 2 cores (README, "Speed"): with both pools at 2 threads, libtorch's OpenMP threads
+  // spin while OpenBLAS's work; indexing 800 WordNet entities with all-MiniLM-L6-v2 took 19.2 s
+  // against 12.7 s with one libtorch thread.
   if (threads <= 0)
     if (const char* env = std::getenv("NER4EL_THREADS")) threads = std::atoi(env);
-  torch::set_num_threads(threads > 0 ? threads : 1);
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (dtype == "fp32") {
+    torch::set_num_threads(1);
+    set_blas_threads(threads);
+  } else {
+    set_blas_threads(1);
+    torch::set_num_threads(threads);
+  }
 }
 
 namespace {

@@ -35,7 +35,7 @@ class ModelCli : public ::testing::Test {
 
 TEST_F(ModelCli, EmbedMatchesTheLibraryAndWritesNpy) {
   std::string out;
-  ASSERT_EQ(test::run(tool() + " embed --model " + dir.file("model") + " --data " + dir.file("m.jsonl"), &out), 0);
+  ASSERT_EQ(test::run(tool() + " embed --dtype fp32 --model " + dir.file("model") + " --data " + dir.file("m.jsonl"), &out), 0);
   auto rows = json_lines(out);
   ASSERT_EQ(rows.size(), 2u);
   auto m = LinkerModel::load(dir.file("model"));
@@ -44,7 +44,7 @@ TEST_F(ModelCli, EmbedMatchesTheLibraryAndWritesNpy) {
   auto got = rows[0]["vector"].get<std::vector<float>>();
   ASSERT_EQ(got.size(), 32u);
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], v[i], 1e-6);
-  ASSERT_EQ(test::run(tool() + " embed --model " + dir.file("model") + " --data " + dir.file("m.jsonl") + " --npy " +
+  ASSERT_EQ(test::run(tool() + " embed --dtype fp32 --model " + dir.file("model") + " --data " + dir.file("m.jsonl") + " --npy " +
                       dir.file("v.npy") + " 2>/dev/null"),
             0);
   std::string script = "import numpy; a = numpy.load('" + dir.file("v.npy") + "'); print(a.shape, round(float(a[0,0]), 5))";
@@ -69,7 +69,7 @@ TEST_F(ModelCli, LinkWithModelRanksByCosine) {
                    R"({"id": 2, "title": "B", "description": "w10 w11", "class": "LOC", "count": 5, "aliases": ["w3 w4", "w6"]})" "\n");
   ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("kb.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
   std::string out;
-  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model " + dir.file("model") + " -i " + dir.file("m.jsonl") +
+  ASSERT_EQ(test::run(tool() + " link --dtype fp32 --kb " + dir.file("kb") + " --model " + dir.file("model") + " -i " + dir.file("m.jsonl") +
                           " 2>/dev/null",
                       &out),
             0);
@@ -113,17 +113,17 @@ TEST_F(ModelCli, IndexFromDataThenLinkWithIndexMatchesPlainLink) {
                    R"({"id": 3, "title": "C", "description": "w12", "class": "LOC", "aliases": ["w20"]})" "\n");
   ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("kb.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
   std::string out;
-  ASSERT_EQ(test::run(tool() + " index --model " + dir.file("model") + " --kb " + dir.file("kb") + " --from-data " +
+  ASSERT_EQ(test::run(tool() + " index --dtype fp32 --model " + dir.file("model") + " --kb " + dir.file("kb") + " --from-data " +
                           dir.file("m.jsonl") + " -o " + dir.file("idx"),
                       &out),
             0);
   EXPECT_NE(out.find(": 2 entity vectors of dimension 32"), std::string::npos) << out;  // C is no candidate
   std::string plain, indexed;
-  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model " + dir.file("model") + " -i " + dir.file("m.jsonl") +
+  ASSERT_EQ(test::run(tool() + " link --dtype fp32 --kb " + dir.file("kb") + " --model " + dir.file("model") + " -i " + dir.file("m.jsonl") +
                           " 2>/dev/null",
                       &plain),
             0);
-  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model " + dir.file("model") + " --index " +
+  ASSERT_EQ(test::run(tool() + " link --dtype fp32 --kb " + dir.file("kb") + " --model " + dir.file("model") + " --index " +
                           dir.file("idx") + " -i " + dir.file("m.jsonl") + " 2>/dev/null",
                       &indexed),
             0);

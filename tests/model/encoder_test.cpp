@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "ner4el/error.h"
@@ -128,6 +129,67 @@ TEST(Encoder, OwnFormatRoundTrip) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("format version 99"), std::string::npos) << e.what();
   }
+}
+
+// Smallest cosine between rows of got and the reference's rows.
+double min_cosine(const std::vector<float>& got, const nlohmann::json& want) {
+  double worst = 1;
+  size_t off = 0;
+  for (const auto& row : want) {
+    std::vector<float> w;
+    for (const auto& x : row) w.push_back(x.get<float>());
+    worst = std::min(worst, static_cast<double>(cosine(got.data() + off, w.data(), static_cast<int>(w.size()))));
+    off += w.size();
+  }
+  return worst;
+}
+
+TEST(Encoder, ReducedPrecisionStaysCloseToPyTorchFp32) {
+  auto ref = reference();
+  auto fp32 = LinkerModel::load(kFix + "/ner4el.ckpt", with_vocab());
+  for (const std::string dtype : {"bf16", "int8"}) {
+    auto opt = with_vocab();
+    opt.dtype = dtype;
+    std::optional<LinkerModel> m;
+    try {
+      m.emplace(LinkerModel::load(kFix + "/ner4el.ckpt", opt));
+    } catch (const InvalidArgument& e) {  // a CPU without AVX-512 BF16: said so, not run wrongly
+      EXPECT_NE(std::string(e.what()).find(dtype), std::string::npos) << e.what();
+      continue;
+    }
+    EXPECT_EQ(m->dtype(), dtype);
+    const auto mv = m->embed_mentions(mention_inputs(ref)), ev = m->embed_entities(entity_inputs(ref));
+    EXPECT_GT(min_cosine(mv, ref["mention_vectors"]), 0.999) << dtype;
+    EXPECT_GT(min_cosine(ev, ref["entity_vectors"]), 0.999) << dtype;
+    // Not the fp32 numbers either: the products really ran in the other type.
+    EXPECT_GT(std::abs(mv[0] - fp32.embed_mentions(mention_inputs(ref))[0]), 0.0f) << dtype;
+    // The fingerprint is the fp32 weights', so one index serves every dtype; saving is refused.
+    EXPECT_EQ(m->fingerprint(), fp32.fingerprint());
+    test::TempDir dir;
+    EXPECT_THROW(m->save(dir.file("model")), InvalidArgument);
+  }
+}
+
+// Inputs are batched by length with their padding dropped; the rows come back in input order and
+// equal one-at-a-time encoding.
+TEST(Encoder, LengthBatchingKeepsInputOrder) {
+  auto ref = reference();
+  auto m = LinkerModel::load(kFix + "/ner4el.ckpt", with_vocab());
+  auto inputs = mention_inputs(ref);
+  // Shorten every other input: same position, fewer context pieces, more padding.
+  for (size_t i = 0; i < inputs.size(); i += 2) {
+    auto& in = inputs[i];
+    for (size_t t = static_cast<size_t>(in.mention_position) + 3; t < in.ids.size(); ++t) in.ids[t] = in.attention_mask[t] = 0;
+  }
+  const auto together = m.embed_mentions(inputs, /*batch_size=*/3);
+  const size_t d = static_cast<size_t>(m.dim());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto alone = m.embed_mentions({inputs[i]}, 1);
+    for (size_t k = 0; k < d; ++k) ASSERT_NEAR(together[i * d + k], alone[k], 1e-5) << "row " << i;
+  }
+  // The shortened rows really differ from the full ones (the test would pass on a no-op otherwise).
+  const auto full = m.embed_mentions(mention_inputs(ref));
+  EXPECT_GT(std::abs(together[0] - full[0]) + std::abs(together[1] - full[1]), 1e-4);
 }
 
 TEST(Encoder, WrongShapesAndMissingTensorsNameTheKey) {

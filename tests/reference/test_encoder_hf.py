@@ -62,6 +62,8 @@ def write_jsonl(path, items):
 
 
 def ner4el_vectors(tmp_path, model_path, *extra):
+    if "--dtype" not in extra:
+        extra = (*extra, "--dtype", "fp32")  # the comparisons at TOL are of fp32 arithmetic
     write_jsonl(tmp_path / "m.jsonl", rows())
     write_jsonl(tmp_path / "e.jsonl", entity_rows())
     run_tool("embed", "--model", str(model_path), *extra, "--data", str(tmp_path / "m.jsonl"), "--npy", str(tmp_path / "m.npy"))
@@ -213,3 +215,26 @@ def test_sentence_style_is_sentence_transformers_mean_pooling(tmp_path, model_di
     print(f"sentence style: max |diff| mention {np.abs(om - mv).max():.2e}, entity {np.abs(oe - ev).max():.2e}")
     assert np.abs(om - mv).max() < TOL, np.abs(om - mv).max()
     assert np.abs(oe - ev).max() < TOL, np.abs(oe - ev).max()
+
+
+def cosines(a, b):
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.mark.parametrize("dtype,floor", [("bf16", 0.999), ("int8", 0.98)])
+def test_reduced_precision_against_fp32_transformers(tmp_path, model_dir, hf_tokenizer, dtype, floor):
+    """bf16 and int8 inference on the real model against transformers' fp32 vectors: the direction of
+    every vector kept (cosine), not the fp32 digits. Skipped where the CPU cannot run the dtype."""
+    from transformers import BertModel
+    if run_tool("embed", "--dtype", dtype, "--data", "/dev/null", check=False).returncode:
+        pytest.skip(f"{dtype} not supported on this machine")
+    model = BertModel.from_pretrained(model_dir).eval()
+    mv = mean_pool(model, [sentence_mention_input(hf_tokenizer, r) for r in rows()])
+    texts = [e["title"].replace("(", "").replace(")", "") + ": " + e["description"] for e in entity_rows()]
+    ev = mean_pool(model, [hf_tokenizer.encode(t, truncation=True, max_length=128) for t in texts])
+    om, oe = ner4el_vectors(tmp_path, model_dir, "--dtype", dtype)
+    cm, ce = cosines(om, mv), cosines(oe, ev)
+    print(f"{dtype}: min cosine with fp32 mention {cm.min():.5f}, entity {ce.min():.5f}; "
+          f"max |diff| {np.abs(om - mv).max():.3f}")
+    assert cm.min() > floor and ce.min() > floor
+    assert np.abs(om - mv).max() > 1e-5  # the products ran in the reduced type

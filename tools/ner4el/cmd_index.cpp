@@ -9,6 +9,7 @@
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/runtime.h"
+#include "linker_setup.h"
 #include "progress.h"
 
 namespace ner4el::cli {
@@ -19,6 +20,7 @@ void add_index_command(CLI::App& app) {
     std::vector<std::string> from_data;
     IndexBuildOptions opt;
     int k = 40;
+    std::string dtype = "auto";
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -34,10 +36,11 @@ void add_index_command(CLI::App& app) {
   cmd->add_option("-k", a->k, "with --from-data: candidates per mention")->capture_default_str();
   cmd->add_option("--batch", a->opt.batch_size, "sequences per encoder batch")->capture_default_str();
   cmd->add_flag("--fp16", a->opt.fp16, "store half-precision vectors");
+  cmd->add_option("--dtype", a->dtype, kDtypeHelp)->capture_default_str();
   cmd->callback([a] {
-    configure_threads();
     LoadOptions lo;
     lo.vocab = a->vocab;
+    lo.dtype = use_dtype(a->dtype);
     if (a->model.empty()) a->model = require_default_model("--model");
     auto model = LinkerModel::load(a->model, lo);
     auto kb = KnowledgeBase::open(a->kb);

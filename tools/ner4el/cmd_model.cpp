@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "ner4el/default_model.h"
+#include "linker_setup.h"
 #include "release_flags.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
@@ -99,6 +100,7 @@ void add_model_commands(CLI::App& app) {
       bool fix_truncation = false;
     };
     auto a = std::make_shared<Args>();
+    a->lo.dtype = "auto";
     auto* cmd = app.add_subcommand("embed", "Write the model's vectors of a data set: mention side (NER4EL JSON Lines) or "
                                             "entity side ({\"description\", \"class\", \"title\"} per line); JSON Lines on stdout, or .npy");
     cmd->add_option("--model", a->model, "linker model (any format 'convert' reads; default: the installed pretrained model)");
@@ -111,12 +113,13 @@ void add_model_commands(CLI::App& app) {
                     "release (vector at the mention position and [CLS]), sentence (mean pooling over plain text), or "
                     "auto (sentence for a sentence-transformers folder)")
         ->capture_default_str();
+    cmd->add_option("--dtype", a->lo.dtype, kDtypeHelp)->capture_default_str();
     cmd->add_flag("--fix-truncation", a->fix_truncation,
                   "cut inputs the sane way: left context next to the mention, [SEP] always kept (default: as the "
                   "release's dataset.py, which the released and our trained models saw)");
     auto rf = add_release_flags(cmd);
     cmd->callback([a, rf] {
-      configure_threads();
+      a->lo.dtype = use_dtype(a->lo.dtype);
       (void)rf->resolve();  // checks --quirk names; the input quirks are the only ones embed has
       if (rf->all && a->fix_truncation) throw InvalidArgument("--fix-truncation contradicts --release-compat");
       if (a->model.empty()) a->model = require_default_model("--model");

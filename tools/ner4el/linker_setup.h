@@ -11,6 +11,7 @@
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/linker.h"
+#include "ner4el/runtime.h"
 
 namespace ner4el::cli {
 
@@ -24,10 +25,22 @@ struct LinkerSetup {
   std::string kind() const { return kind_name; }
 };
 
+inline const char* const kDtypeHelp =
+    "arithmetic of the encoder: fp32, bf16 (bfloat16 matrix products, on CPUs with AVX-512 BF16), int8 "
+    "(dynamically quantised linear layers), or auto (bf16 where the CPU has it, else fp32)";
+
+/// Resolves --dtype and sets the thread pools for it (configure_threads).
+inline std::string use_dtype(const std::string& flag) {
+  std::string dtype = resolve_dtype(flag);
+  configure_threads(0, dtype);
+  return dtype;
+}
+
 /// The prior weights of --prior-weight / --rank-weight, or of the default linker when not given.
 struct PriorFlags {
   double prior_weight = -1, rank_weight = -1;  // -1: not given
   std::string style = "auto";                  // how the model's vectors are read (LoadOptions::style)
+  std::string dtype = "auto";                  // LoadOptions::dtype
 };
 
 inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
@@ -41,6 +54,7 @@ inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
                   "how the model's vectors are read: release (mention position and [CLS], inputs with [E]/[\\E]), "
                   "sentence (mean pooling over plain text), auto (sentence for a sentence-transformers folder)")
       ->capture_default_str();
+  cmd->add_option("--dtype", f.dtype, kDtypeHelp)->capture_default_str();
   return p;
 }
 
@@ -77,6 +91,7 @@ inline LinkerSetup make_linker(const std::string& kb_dir, std::string model, con
   LoadOptions lo;
   lo.vocab = vocab;
   lo.style = prior.style;
+  lo.dtype = use_dtype(prior.dtype);
   s.model = std::make_unique<LinkerModel>(LinkerModel::load(model, lo));
   for (const auto& w : s.model->warnings()) std::cerr << "warning: " << w << "\n";
   if (!index.empty()) {

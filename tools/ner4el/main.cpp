@@ -4,17 +4,20 @@
 #include "commands.h"
 #include "ner4el/default_model.h"
 #include "ner4el/error.h"
+#include "ner4el/model.h"
 #include "ner4el/runtime.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ner4el: named-entity-aware entity linking (NER4EL) in C++.\n"
                "Run 'ner4el <command> --help' for the options of a command."};
   app.set_version_flag("--version,-V", [] {
-    ner4el::configure_threads();
+    const std::string dtype = ner4el::resolve_dtype("auto");
+    ner4el::configure_threads(0, dtype);
     auto info = ner4el::runtime_info();
-    return std::string("ner4el ") + NER4EL_VERSION + "\nlibtorch " + info.torch_version + ", " +
-           std::to_string(info.threads) + " intra-op thread(s)\nBLAS " + info.blas_library + ", " +
-           std::to_string(info.blas_threads) + " thread(s)" +
+    const std::string products = dtype == "fp32" ? "OpenBLAS" : "oneDNN on libtorch's OpenMP pool";
+    return std::string("ner4el ") + NER4EL_VERSION + "\ndefault dtype " + dtype + " (--dtype auto on this CPU): matrix products in " +
+           products + "\nlibtorch " + info.torch_version + ", " + std::to_string(info.threads) +
+           " OpenMP intra-op thread(s)\nBLAS " + info.blas_library + ", " + std::to_string(info.blas_threads) + " thread(s)" +
            (info.openblas ? " (OpenBLAS)" : " (NOT OpenBLAS: run scripts/install-deps for libopenblas0-pthread)") +
            "\npretrained model " +
            ner4el::default_model_dir().value_or("none installed (run scripts/install-deps, or set NER4EL_MODEL)");

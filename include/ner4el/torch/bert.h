@@ -34,11 +34,22 @@ struct BertEmbeddingsImpl : torch::nn::Module {
 };
 TORCH_MODULE(BertEmbeddings);
 
+/// Arithmetic of the linear layers at inference (see LoadOptions::dtype). Layer norms, softmax and
+/// residual sums stay fp32 in every mode.
+enum class Precision { fp32, bf16, int8 };
+
 struct BertLayerImpl : torch::nn::Module {
   explicit BertLayerImpl(const BertConfig& c);
-  /// x [B, T, H]; mask_bias [B, 1, 1, T] (0 or the most negative float)
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask_bias);
+  /// x [B, T, H]; mask_bias [B, 1, 1, T] (0 or the most negative float). rows [B] int64, when
+  /// defined: the output is computed at x[b, rows[b]] only ([B, 1, H]; keys and values still use
+  /// every position), which is all a last layer read at one position needs.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask_bias, const torch::Tensor& rows = {});
+  /// Converts the linear layers for inference in p (bf16: weights cast; int8: weights quantised per
+  /// output channel and packed for oneDNN). One way: the fp32 weights are not kept.
+  void set_precision(Precision p);
   int heads, head_dim;
+  Precision precision = Precision::fp32;
+  std::vector<c10::IValue> packed;  ///< int8: packed q, k, v, attention_dense, intermediate, output_dense
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_dense{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
   torch::nn::Linear intermediate{nullptr}, output_dense{nullptr};
@@ -53,6 +64,12 @@ struct BertEncoderImpl : torch::nn::Module {
   explicit BertEncoderImpl(const BertConfig& c);
   /// input_ids [B, T] int64, attention_mask [B, T] (nonzero = attend) -> last hidden state [B, T, H].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+  /// The last hidden state at one position per row, rows [B] int64 -> [B, H]; the last layer is
+  /// computed at those positions only.
+  torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& attention_mask, const torch::Tensor& rows);
+  /// Inference precision of every layer (BertLayerImpl::set_precision); the module must be in eval
+  /// mode and is no longer trainable.
+  void set_precision(Precision p);
   /// Copies weights by name. Keys may carry a prefix to strip (e.g. "bert."); TF-era names
   /// (LayerNorm.gamma/beta) are accepted. A smaller word-embedding matrix is resized (new rows
   /// ~ N(0, initializer_range), as Hugging Face's resize_token_embeddings). Problems are errors when
@@ -68,6 +85,10 @@ struct BertEncoderImpl : torch::nn::Module {
   torch::nn::Linear pooler{nullptr};
 };
 TORCH_MODULE(BertEncoder);
+
+/// Whether this libtorch and CPU can run p (bf16: a CPU with AVX-512 BF16 or AMX; int8: oneDNN's
+/// quantised engine). fp32 always.
+bool precision_supported(Precision p);
 
 /// Mention vectors: hidden[b, positions[b]] -> [B, H].
 torch::Tensor mention_vectors(const torch::Tensor& hidden, const torch::Tensor& positions);
