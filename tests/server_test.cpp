@@ -19,7 +19,8 @@ class Server : public ::testing::Test {
   void SetUp() override {
     test::write_file(dir.file("e.jsonl"),
                      R"({"id": 1, "title": "Paris", "description": "capital of France", "count": 50, "class": "LOC", "aliases": ["Paris"]})" "\n"
-                     R"({"id": 2, "title": "Paris Hilton", "description": "a socialite", "count": 20, "class": "PER", "aliases": ["Paris", "Hilton"]})" "\n");
+                     R"({"id": 2, "title": "Paris Hilton", "description": "a socialite", "count": 20, "class": "PER", "aliases": ["Paris", "Hilton", "Paris Hilton"]})" "\n"
+                     R"({"id": 3, "title": "Charles Bukowski", "description": "a poet", "count": 5, "class": "PER", "aliases": ["Charles Bukowski", "Bukowski"]})" "\n");
     ASSERT_EQ(test::run(std::string(NER4EL_TOOL) + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
     int out[2];
     ASSERT_EQ(pipe(out), 0);
@@ -84,6 +85,79 @@ TEST_F(Server, LinksHealthAndEntities) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_TRUE(nlohmann::json::parse(missing->body).contains("error"));
+}
+
+// REL's API with the exact documents of REL's own client (scripts/code_tutorials/test_API.py):
+// end-to-end with "spans": [], and ED with "spans": [(41, 16)]; and REL's status answer.
+TEST_F(Server, AnswersRelClients) {
+  auto c = client();
+  const std::string text = "If you're going to try, go all the way - Charles Bukowski";
+  auto el = c.Post("/", nlohmann::json{{"text", text}, {"spans", nlohmann::json::array()}}.dump(), "application/json");
+  ASSERT_TRUE(el);
+  ASSERT_EQ(el->status, 200) << el->body;
+  auto rows = nlohmann::json::parse(el->body);
+  ASSERT_EQ(rows.size(), 1u) << rows;
+  EXPECT_EQ(rows[0], nlohmann::json::parse(R"([41, 16, "Charles Bukowski", "Charles_Bukowski", 1.0, 1.0, "PER"])")) << rows;
+  auto ed = c.Post("/", nlohmann::json{{"text", text}, {"spans", {{41, 16}}}}.dump(), "application/json");
+  ASSERT_TRUE(ed);
+  ASSERT_EQ(ed->status, 200) << ed->body;
+  EXPECT_EQ(nlohmann::json::parse(ed->body)[0][3], "Charles_Bukowski");
+  // ED mode links only the spans given: here "Bukowski" alone, not the spotter's longer span.
+  auto part = c.Post("/ne", nlohmann::json{{"text", text}, {"spans", {{49, 8}}}}.dump(), "application/json");
+  ASSERT_TRUE(part);
+  auto prow = nlohmann::json::parse(part->body);
+  ASSERT_EQ(prow.size(), 1u);
+  EXPECT_EQ(prow[0][0], 49);
+  EXPECT_EQ(prow[0][2], "Bukowski");
+  // Offsets are code points: an accented text before the span moves the bytes, not the offsets.
+  auto accented = c.Post("/", nlohmann::json{{"text", "Café in Paris"}, {"spans", nlohmann::json::array()}}.dump(), "application/json");
+  ASSERT_TRUE(accented);
+  auto arow = nlohmann::json::parse(accented->body);
+  ASSERT_EQ(arow.size(), 1u);
+  EXPECT_EQ(arow[0][0], 8);
+  EXPECT_EQ(arow[0][1], 5);
+  EXPECT_EQ(arow[0][3], "Paris");
+  auto status = c.Get("/");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(nlohmann::json::parse(status->body)["message"], "up");
+  // Spans outside the text, and malformed spans.
+  auto bad = c.Post("/", R"({"text": "abc", "spans": [[2, 5]]})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  bad = c.Post("/", R"({"text": "abc", "spans": [["a", 1]]})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  bad = c.Post("/", R"({"spans": []})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
+TEST_F(Server, AnnotatesText) {
+  auto c = client();
+  auto r = c.Post("/annotate", R"({"id": "d1", "text": "Yesterday Paris Hilton met Bukowski in Paris."})", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto doc = nlohmann::json::parse(r->body);
+  EXPECT_EQ(doc["id"], "d1");
+  ASSERT_EQ(doc["spans"].size(), 3u) << doc;
+  // Longest match first: "Paris Hilton" is one span, not "Paris" and "Hilton".
+  EXPECT_EQ(doc["spans"][0]["mention"], "Paris Hilton");
+  EXPECT_EQ(doc["spans"][0]["entity_id"], 2);
+  EXPECT_EQ(doc["spans"][0]["start"], 10);
+  EXPECT_EQ(doc["spans"][0]["end"], 22);
+  EXPECT_EQ(doc["spans"][1]["entity_id"], 3);
+  EXPECT_EQ(doc["spans"][2]["mention"], "Paris");
+  EXPECT_EQ(doc["spans"][2]["entity_id"], 1);
+  // Lower-case text: nothing by default; all_case finds the aliases.
+  r = c.Post("/annotate", R"([{"text": "paris hilton"}, {"text": "paris hilton", "all_case": true}])", "application/json");
+  ASSERT_TRUE(r);
+  auto docs = nlohmann::json::parse(r->body);
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0]["spans"].size(), 0u);
+  EXPECT_EQ(docs[1]["spans"].size(), 1u);
+  r = c.Post("/annotate", R"({"text": 5})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
 }
 
 TEST_F(Server, BadRequestsGetJsonErrors) {

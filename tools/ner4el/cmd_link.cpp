@@ -47,7 +47,7 @@ void add_link_command(CLI::App& app) {
     configure_threads();
     a->opt.quirks = rf->resolve();
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf);
-    const Linker* linker = setup.linker.get();
+    const Linker* linker = setup.linker;
     std::ifstream file;
     std::istream* in = &std::cin;
     const std::string name = a->input == "-" ? "<stdin>" : a->input;

@@ -148,7 +148,10 @@ void add_serve_command(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("serve",
                                  "Serve links over HTTP: POST /link (a mention object, an array of them, or "
-                                 "{\"mentions\": [...]}), GET /health, GET /entity/{id}. Stops cleanly on SIGTERM/SIGINT");
+                                 "{\"mentions\": [...]}), POST /annotate ({\"text\": ...}: mentions found and linked, "
+                                 "as 'ner4el annotate'), POST / and /ne (REL's API: {\"text\": ..., \"spans\": []} -> "
+                                 "[[start, length, mention, title, ed_score, md_score, tag], ...]), GET /health, "
+                                 "GET /entity/{id}. Stops cleanly on SIGTERM/SIGINT");
   cmd->add_option("--kb", a->kb, "knowledge base")->required();
   cmd->add_option("--model", a->model, "trained linker, or 'prior' for the count prior (default: the installed pretrained encoder with the fitted prior weights)");
   cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
@@ -235,6 +238,107 @@ void add_serve_command(CLI::App& app) {
       served += results.size();
       send_json(res, 200, single ? out[0] : out);
     });
+    // Links spans of texts: through the batcher when an encoder runs, else in the request's thread.
+    auto link_spans = [&](const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans) {
+      std::vector<Mention> mentions;
+      for (size_t d = 0; d < texts.size(); ++d)
+        for (const auto& sp : spans[d]) mentions.push_back(mention_in(texts[d], sp));
+      auto results = setup.model ? batcher.submit(mentions).get() : setup.linker->link(mentions);
+      served += results.size();
+      std::vector<std::vector<LinkedSpan>> out(texts.size());
+      size_t at = 0;
+      for (size_t d = 0; d < texts.size(); ++d)
+        for (auto& sp : spans[d]) out[d].push_back({std::move(sp), std::move(results[at++])});
+      return out;
+    };
+    auto spotter_of = [&](const nlohmann::json& body) {
+      SpotterOptions o;
+      if (body.is_object()) {
+        if (body.contains("threshold") && body["threshold"].is_number()) o.threshold = body["threshold"].get<double>();
+        if (body.contains("all_case") && body["all_case"].is_boolean()) o.require_capital = !body["all_case"].get<bool>();
+      }
+      return o;
+    };
+    auto parse_body = [](const httplib::Request& req, nlohmann::json& body) -> std::string {
+      try {
+        body = nlohmann::json::parse(req.body);
+      } catch (const nlohmann::json::exception& e) {
+        return std::string("request body is not valid JSON: ") + e.what();
+      }
+      return "";
+    };
+    // POST /annotate: {"text": ..., "id"?: ..., "threshold"?: x, "all_case"?: bool}, or an array of
+    // such documents (or {"documents": [...]}): the JSON of 'ner4el annotate'.
+    server.Post("/annotate", [&](const httplib::Request& req, httplib::Response& res) {
+      nlohmann::json body;
+      if (auto err = parse_body(req, body); !err.empty()) return send_error(res, 400, err);
+      const bool single = body.is_object() && !body.contains("documents");
+      nlohmann::json docs = single ? nlohmann::json::array({body}) : body.is_object() ? body["documents"] : body;
+      if (!docs.is_array()) return send_error(res, 400, "expected {\"text\": ...}, an array of them or {\"documents\": [...]}");
+      std::vector<std::string> texts;
+      std::vector<std::vector<TextSpan>> spans;
+      for (size_t i = 0; i < docs.size(); ++i) {
+        if (!docs[i].is_object() || !docs[i].contains("text") || !docs[i]["text"].is_string())
+          return send_error(res, 400, "documents[" + std::to_string(i) + "]: field 'text': expected a string");
+        const auto opts = spotter_of(docs[i].contains("threshold") || docs[i].contains("all_case") ? docs[i] : body);
+        texts.push_back(valid_utf8(docs[i]["text"].get<std::string>()));
+        spans.push_back(setup.pipeline->detect(texts.back(), &opts));
+      }
+      auto linked = link_spans(texts, std::move(spans));
+      nlohmann::json out = nlohmann::json::array();
+      for (size_t d = 0; d < docs.size(); ++d) {
+        nlohmann::json doc{{"id", docs[d].contains("id") ? docs[d]["id"] : nlohmann::json(d)}, {"spans", nlohmann::json::array()}};
+        for (const auto& s : linked[d]) doc["spans"].push_back(span_json(s));
+        out.push_back(std::move(doc));
+      }
+      send_json(res, 200, single ? out[0] : out);
+    });
+    // POST /: REL's API. {"text": ..., "spans": []} finds and links the mentions (REL's end-to-end
+    // mode); with "spans": [[start, length], ...] (code points) it links those spans only (REL's ED
+    // mode). Answer: [[start, length, mention, entity_title, ed_score, md_score, tag], ...].
+    server.Get("/", [&](const httplib::Request&, httplib::Response& res) {  // REL's status answer
+      send_json(res, 200, {{"schemaVersion", 1}, {"label", "status"}, {"message", "up"}, {"color", "green"}});
+    });
+    auto rel = [&](const httplib::Request& req, httplib::Response& res) {
+      nlohmann::json body;
+      if (auto err = parse_body(req, body); !err.empty()) return send_error(res, 400, err);
+      if (!body.is_object() || !body.contains("text") || !body["text"].is_string())
+        return send_error(res, 400, "expected REL's request {\"text\": \"...\", \"spans\": []}");
+      const std::string text = valid_utf8(body["text"].get<std::string>());
+      std::vector<TextSpan> spans;
+      const nlohmann::json given = body.value("spans", nlohmann::json::array());
+      if (!given.is_array()) return send_error(res, 400, "field 'spans': expected an array of [start, length]");
+      if (given.size() > a->max_mentions)
+        return send_error(res, 413, std::to_string(given.size()) + " spans in one request; at most " +
+                                        std::to_string(a->max_mentions) + " (--max-mentions)");
+      if (given.empty()) {
+        spans = setup.pipeline->detect(text);
+      } else {
+        for (size_t i = 0; i < given.size(); ++i) {
+          const auto& g = given[i];
+          if (!g.is_array() || g.size() < 2 || !g[0].is_number_unsigned() || !g[1].is_number_unsigned())
+            return send_error(res, 400, "spans[" + std::to_string(i) + "]: expected [start, length] (non-negative integers)");
+          TextSpan t;
+          t.start = g[0].get<size_t>();
+          const size_t length = g[1].get<size_t>();
+          if (length > text.size() || t.start > text.size())
+            return send_error(res, 422, "spans[" + std::to_string(i) + "]: outside the text");
+          t.end = t.start + length;
+          spans.push_back(t);
+        }
+        try {
+          resolve_offsets(text, spans, /*by_code_points=*/true);
+        } catch (const InvalidArgument& e) {
+          return send_error(res, 422, std::string("spans: ") + e.what());
+        }
+      }
+      auto linked = link_spans({text}, {std::move(spans)});
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& s : linked[0]) out.push_back(rel_json(s));
+      send_json(res, 200, out);
+    };
+    server.Post("/", rel);
+    server.Post("/ne", rel);  // REL's other name for it
     server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;  // a handler already wrote its JSON error
       if (res.status == 413) return send_error(res, 413, "request body too large (--max-body)");

@@ -11,6 +11,7 @@ void add_inputs_command(CLI::App& app);
 void add_kb_command(CLI::App& app);
 void add_type_command(CLI::App& app);
 void add_link_command(CLI::App& app);
+void add_annotate_command(CLI::App& app);
 void add_model_commands(CLI::App& app);
 void add_index_command(CLI::App& app);
 void add_serve_command(CLI::App& app);

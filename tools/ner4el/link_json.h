@@ -32,3 +32,34 @@ inline nlohmann::json result_json(nlohmann::json input, const LinkResult& r) {
 }
 
 }  // namespace ner4el::cli
+
+#include "ner4el/pipeline.h"
+
+namespace ner4el::cli {
+
+/// One annotated span: offsets (code points and UTF-8 bytes), the mention, its detection score and
+/// the link (entity_id null and a reason when it has no candidate).
+inline nlohmann::json span_json(const LinkedSpan& s) {
+  nlohmann::json j{{"start", s.span.start},           {"end", s.span.end},
+                   {"byte_start", s.span.byte_start}, {"byte_end", s.span.byte_end},
+                   {"mention", s.span.mention},       {"detection_score", s.span.detection_score}};
+  return result_json(std::move(j), s.result);
+}
+
+/// REL's response row: [start, length, mention, entity title (underscores), ed_score, md_score, tag];
+/// a span without a candidate gets "NIL", as REL's.
+inline nlohmann::json rel_json(const LinkedSpan& s) {
+  std::string title = "NIL", tag = "NULL";
+  double ed = 0;
+  if (!s.result.ranked.empty()) {
+    const auto& best = s.result.ranked.front();
+    title = best.title;
+    for (auto& c : title)
+      if (c == ' ') c = '_';
+    ed = best.score;
+    if (!best.ner_class.empty()) tag = best.ner_class;
+  }
+  return nlohmann::json::array({s.span.start, s.span.end - s.span.start, s.span.mention, title, ed, s.span.detection_score, tag});
+}
+
+}  // namespace ner4el::cli

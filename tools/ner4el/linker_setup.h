@@ -11,18 +11,18 @@
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/linker.h"
+#include "ner4el/pipeline.h"
 #include "ner4el/runtime.h"
 
 namespace ner4el::cli {
 
+/// The pipeline a linking command opened, with short-hands for its parts.
 struct LinkerSetup {
-  std::unique_ptr<KnowledgeBase> kb;
-  std::unique_ptr<LinkerModel> model;
-  std::unique_ptr<EntityIndex> index;
-  std::unique_ptr<NerClassifier> ner;
-  std::unique_ptr<Linker> linker;
-  std::string kind_name = "count prior";
-  std::string kind() const { return kind_name; }
+  std::unique_ptr<Pipeline> pipeline;
+  const KnowledgeBase* kb = nullptr;
+  const Linker* linker = nullptr;
+  const LinkerModel* model = nullptr;  ///< null for the count prior
+  std::string kind() const { return pipeline ? pipeline->description() : ""; }
 };
 
 inline const char* const kDtypeHelp =
@@ -58,58 +58,30 @@ inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
   return p;
 }
 
-/// model empty: the default pretrained linker (models/minilm-l6 with the fitted prior weights), or
-/// the count prior with a notice when none is installed; "prior": the count-prior linker. index needs
-/// a model. Warnings of a lenient load go to stderr. ner_model: the NER classifier for NER-CD / NER-CG
-/// (its class order is the KB's, as in the release).
-inline LinkerSetup make_linker(const std::string& kb_dir, std::string model, const std::string& vocab,
+/// Opens the pipeline (Pipeline::open) for model ("" : the default pretrained linker, or the count
+/// prior with a notice when none is installed; "prior": the count prior) and prints its notices to
+/// stderr. ner_model: the NER classifier for NER-CD / NER-CG.
+inline LinkerSetup make_linker(const std::string& kb_dir, const std::string& model, const std::string& vocab,
                                const std::string& index, LinkOptions options, const std::string& ner_model = "",
-                               const PriorFlags& prior = {}) {
+                               const PriorFlags& prior = {}, const SpotterOptions& spotter = {}) {
+  PipelineConfig c;
+  c.kb = kb_dir;
+  c.model = model;
+  c.vocab = vocab;
+  c.index = index;
+  c.ner_model = ner_model;
+  c.style = prior.style;
+  c.dtype = prior.dtype;
+  c.prior_weight = prior.prior_weight;
+  c.rank_weight = prior.rank_weight;
+  c.link = options;
+  c.spotter = spotter;
   LinkerSetup s;
-  s.kb = std::make_unique<KnowledgeBase>(KnowledgeBase::open(kb_dir));
-  bool pretrained = false;
-  if (model.empty()) {
-    if (auto dir = default_model_dir()) {
-      model = *dir;
-      pretrained = true;
-      auto d = default_linker_settings();
-      options.prior_weight = d.prior_weight;
-      options.rank_weight = d.rank_weight;
-    } else {
-      std::cerr << "note: no pretrained model installed (scripts/install-deps); linking with the count prior\n";
-      model = "prior";
-    }
-  }
-  if (prior.prior_weight >= 0) options.prior_weight = prior.prior_weight;
-  if (prior.rank_weight >= 0) options.rank_weight = prior.rank_weight;
-  if (model == "prior") {
-    if (!index.empty()) throw InvalidArgument("--index needs the --model it was built with");
-    if (options.ner_cd || options.ner_cg) throw InvalidArgument("--ner-cd and --ner-cg need a trained --model");
-    s.linker = std::make_unique<PriorLinker>(*s.kb, options);
-    return s;
-  }
-  LoadOptions lo;
-  lo.vocab = vocab;
-  lo.style = prior.style;
-  lo.dtype = use_dtype(prior.dtype);
-  s.model = std::make_unique<LinkerModel>(LinkerModel::load(model, lo));
-  for (const auto& w : s.model->warnings()) std::cerr << "warning: " << w << "\n";
-  if (!index.empty()) {
-    s.index = std::make_unique<EntityIndex>(EntityIndex::open(index));
-    s.index->check_model(*s.model, index);
-  }
-  if (!ner_model.empty()) {
-    std::vector<std::string> classes;
-    for (const auto& c : s.kb->info().classes) classes.push_back(c.first);
-    s.ner = std::make_unique<NerClassifier>(NerClassifier::load(ner_model, classes, lo));
-  }
-  s.linker = std::make_unique<BiEncoderLinker>(*s.kb, *s.model, options, s.index.get(), s.ner.get());
-  s.kind_name = pretrained ? "pretrained encoder + prior" : "bi-encoder";
-  if (options.prior_weight != 0 || options.rank_weight != 0) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, " (prior %.3g, rank %.3g)", options.prior_weight, options.rank_weight);
-    s.kind_name += buf;
-  }
+  s.pipeline = std::make_unique<Pipeline>(Pipeline::open(c));
+  for (const auto& n : s.pipeline->notices()) std::cerr << (n.rfind("warning: ", 0) == 0 ? "" : "note: ") << n << "\n";
+  s.kb = &s.pipeline->kb();
+  s.linker = &s.pipeline->linker();
+  s.model = s.pipeline->model();
   return s;
 }
 

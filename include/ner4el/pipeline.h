@@ -1,0 +1,127 @@
+// Raw text in, linked entities out: the pipeline facade (knowledge base, model, index, NER
+// classifier, mention detection and linking opened from one configuration). The CLI, the server and
+// other front ends are thin layers over it.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ner4el/dataset.h"
+#include "ner4el/kb.h"
+#include "ner4el/linker.h"
+
+namespace ner4el {
+
+/// A span of a text. Offsets are half-open, [start, end), counted both in Unicode code points
+/// (start, end: what Python's str indexing, REL and GERBIL use) and in UTF-8 bytes (byte_start,
+/// byte_end). Offsets refer to the text after invalid UTF-8 bytes were replaced by U+FFFD (one per
+/// bad byte), which is the text unchanged whenever it is valid UTF-8.
+struct TextSpan {
+  size_t start = 0, end = 0;
+  size_t byte_start = 0, byte_end = 0;
+  std::string mention;           ///< the text of the span
+  double detection_score = 1.0;  ///< the spotter's confidence (1 for spans the caller gave)
+};
+
+/// The spotter's rules.
+struct SpotterOptions {
+  /// Spans whose detection score is below this are dropped.
+  double threshold = 0.5;
+  /// Longest span tried, in tokens (words and punctuation marks).
+  int max_tokens = 8;
+  /// Spans must start with a capitalised word (names, as NER finds them); false also spots
+  /// lower-case aliases ("paris" in a lower-cased text).
+  bool require_capital = true;
+};
+
+/// Mention detection over the KB's alias table: every token-boundary span of the text that is an
+/// alias with at least one candidate, scanned left to right, longest match first, so spans never
+/// overlap. A span may not begin or end with a stop word or punctuation (except an abbreviation's
+/// final period, "U.S."). Detection score, with require_capital: the share of its words (stop words
+/// aside) that are capitalised, halved for a single word at the start of a sentence (capitalised by
+/// position, not by being a name); without it, 1. Thread-safe; holds a reference to the KB.
+class Spotter {
+ public:
+  explicit Spotter(const KnowledgeBase& kb, SpotterOptions options = {});
+  std::vector<TextSpan> spot(std::string_view text) const;
+  const SpotterOptions& options() const { return options_; }
+
+ private:
+  const KnowledgeBase& kb_;
+  SpotterOptions options_;
+};
+
+/// Replaces each invalid UTF-8 byte by U+FFFD; valid text is returned unchanged.
+std::string valid_utf8(std::string_view text);
+
+/// Fills in the code-point offsets and mention of spans given by byte offsets, or the byte offsets
+/// of spans given by code points (by_code_points), in text (valid UTF-8).
+/// @throws InvalidArgument for a span outside the text or with start > end.
+void resolve_offsets(std::string_view text, std::vector<TextSpan>& spans, bool by_code_points);
+
+/// The mention of a span for a linker: the span's text, with everything before and after it in the
+/// text as its context (the linker's input encoder takes the window it needs).
+Mention mention_in(std::string_view text, const TextSpan& span);
+
+/// What the pipeline opens.
+struct PipelineConfig {
+  std::string kb;         ///< knowledge-base directory (required)
+  /// "" : the installed pretrained encoder with the fitted prior weights (the count prior, with a
+  /// notice, when none is installed); "prior": the count prior; else a linker model path.
+  std::string model;
+  std::string vocab;      ///< Hugging Face folder when the model has none (LoadOptions::vocab)
+  std::string index;      ///< entity-vector index made with the same model, optional
+  std::string ner_model;  ///< NER classifier for NER-CD / NER-CG, optional
+  std::string style = "auto";
+  std::string dtype = "auto";                   ///< LoadOptions::dtype
+  double prior_weight = -1, rank_weight = -1;  ///< -1: the model's default (LinkOptions)
+  LinkOptions link;
+  SpotterOptions spotter;
+};
+
+/// One linked span of a text.
+struct LinkedSpan {
+  TextSpan span;
+  LinkResult result;  ///< ranked candidates, best first; empty when the span has none
+};
+
+/// The whole pipeline. Thread-safe for concurrent const calls.
+class Pipeline {
+ public:
+  /// @throws NotFound, FormatError, InvalidArgument (as the parts it opens).
+  static Pipeline open(const PipelineConfig& config);
+  ~Pipeline();
+  Pipeline(Pipeline&&) noexcept;
+  Pipeline& operator=(Pipeline&&) noexcept;
+
+  /// Links mentions someone else found (bring-your-own-mentions).
+  std::vector<LinkResult> link(const std::vector<Mention>& mentions) const;
+  /// Mention detection only, in text as given (spans index valid_utf8(text)); spotter: per-call
+  /// rules (nullptr: the configured ones).
+  std::vector<TextSpan> detect(std::string_view text, const SpotterOptions* spotter = nullptr) const;
+  /// Detects and links the mentions of each text; texts are linked together in one batch.
+  /// spotter: per-call rules (nullptr: the configured ones).
+  std::vector<std::vector<LinkedSpan>> annotate(const std::vector<std::string>& texts,
+                                                const SpotterOptions* spotter = nullptr) const;
+  /// Links the given spans of a text (REL's "ED" mode): each span's context is the text around it.
+  std::vector<LinkedSpan> link_spans(std::string_view text, const std::vector<TextSpan>& spans) const;
+
+  const KnowledgeBase& kb() const;
+  const Linker& linker() const;
+  /// The encoder, when the linker has one (nullptr for the count prior).
+  const LinkerModel* model() const;
+  /// "count prior", "bi-encoder", "pretrained encoder + prior (prior 0.05, rank 0.15)".
+  const std::string& description() const;
+  /// What the caller should tell the user: warnings of a lenient load, the count-prior fallback.
+  const std::vector<std::string>& notices() const;
+
+ private:
+  struct Impl;
+  explicit Pipeline(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ner4el

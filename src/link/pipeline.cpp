@@ -1,0 +1,133 @@
+#include "ner4el/pipeline.h"
+
+#include <cstdio>
+#include <optional>
+
+#include "ner4el/default_model.h"
+#include "ner4el/error.h"
+#include "ner4el/index.h"
+#include "ner4el/model.h"
+#include "ner4el/runtime.h"
+
+namespace ner4el {
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline
+
+struct Pipeline::Impl {
+  std::unique_ptr<KnowledgeBase> kb;
+  std::unique_ptr<LinkerModel> model;
+  std::unique_ptr<EntityIndex> index;
+  std::unique_ptr<NerClassifier> ner;
+  std::unique_ptr<Linker> linker;
+  std::unique_ptr<Spotter> spotter;
+  std::string description = "count prior";
+  std::vector<std::string> notices;
+};
+
+Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Pipeline::~Pipeline() = default;
+Pipeline::Pipeline(Pipeline&&) noexcept = default;
+Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
+
+Pipeline Pipeline::open(const PipelineConfig& config) {
+  auto s = std::make_unique<Impl>();
+  s->kb = std::make_unique<KnowledgeBase>(KnowledgeBase::open(config.kb));
+  s->spotter = std::make_unique<Spotter>(*s->kb, config.spotter);
+  LinkOptions options = config.link;
+  std::string model = config.model;
+  bool pretrained = false;
+  if (model.empty()) {
+    if (auto dir = default_model_dir()) {
+      model = *dir;
+      pretrained = true;
+      auto d = default_linker_settings();
+      options.prior_weight = d.prior_weight;
+      options.rank_weight = d.rank_weight;
+    } else {
+      s->notices.push_back("no pretrained model installed (scripts/install-deps); linking with the count prior");
+      model = "prior";
+    }
+  }
+  if (config.prior_weight >= 0) options.prior_weight = config.prior_weight;
+  if (config.rank_weight >= 0) options.rank_weight = config.rank_weight;
+  if (model == "prior") {
+    if (!config.index.empty()) throw InvalidArgument("--index needs the --model it was built with");
+    if (options.ner_cd || options.ner_cg) throw InvalidArgument("--ner-cd and --ner-cg need a trained --model");
+    s->linker = std::make_unique<PriorLinker>(*s->kb, options);
+    return Pipeline(std::move(s));
+  }
+  LoadOptions lo;
+  lo.vocab = config.vocab;
+  lo.style = config.style;
+  lo.dtype = resolve_dtype(config.dtype);
+  configure_threads(0, lo.dtype);
+  s->model = std::make_unique<LinkerModel>(LinkerModel::load(model, lo));
+  for (const auto& w : s->model->warnings()) s->notices.push_back("warning: " + w);
+  if (!config.index.empty()) {
+    s->index = std::make_unique<EntityIndex>(EntityIndex::open(config.index));
+    s->index->check_model(*s->model, config.index);
+  }
+  if (!config.ner_model.empty()) {
+    std::vector<std::string> classes;
+    for (const auto& c : s->kb->info().classes) classes.push_back(c.first);
+    s->ner = std::make_unique<NerClassifier>(NerClassifier::load(config.ner_model, classes, lo));
+  }
+  s->linker = std::make_unique<BiEncoderLinker>(*s->kb, *s->model, options, s->index.get(), s->ner.get());
+  s->description = pretrained ? "pretrained encoder + prior" : "bi-encoder";
+  if (options.prior_weight != 0 || options.rank_weight != 0) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " (prior %.3g, rank %.3g)", options.prior_weight, options.rank_weight);
+    s->description += buf;
+  }
+  return Pipeline(std::move(s));
+}
+
+std::vector<LinkResult> Pipeline::link(const std::vector<Mention>& mentions) const { return impl_->linker->link(mentions); }
+
+std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptions* spotter) const {
+  if (spotter) return Spotter(*impl_->kb, *spotter).spot(valid_utf8(text));
+  return impl_->spotter->spot(valid_utf8(text));
+}
+
+std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::string>& texts,
+                                                        const SpotterOptions* spotter) const {
+  std::optional<Spotter> custom;
+  if (spotter) custom.emplace(*impl_->kb, *spotter);
+  const Spotter& sp = spotter ? *custom : *impl_->spotter;
+  std::vector<std::vector<LinkedSpan>> out(texts.size());
+  std::vector<Mention> mentions;
+  for (size_t d = 0; d < texts.size(); ++d) {
+    const std::string text = valid_utf8(texts[d]);
+    for (auto& s : sp.spot(text)) {
+      mentions.push_back(mention_in(text, s));
+      out[d].push_back({std::move(s), {}});
+    }
+  }
+  auto results = impl_->linker->link(mentions);
+  size_t at = 0;
+  for (auto& doc : out)
+    for (auto& ls : doc) ls.result = std::move(results[at++]);
+  return out;
+}
+
+std::vector<LinkedSpan> Pipeline::link_spans(std::string_view text_in, const std::vector<TextSpan>& spans) const {
+  const std::string text = valid_utf8(text_in);
+  std::vector<Mention> mentions;
+  std::vector<LinkedSpan> out;
+  for (const auto& s : spans) {
+    mentions.push_back(mention_in(text, s));
+    out.push_back({s, {}});
+  }
+  auto results = impl_->linker->link(mentions);
+  for (size_t i = 0; i < out.size(); ++i) out[i].result = std::move(results[i]);
+  return out;
+}
+
+const KnowledgeBase& Pipeline::kb() const { return *impl_->kb; }
+const Linker& Pipeline::linker() const { return *impl_->linker; }
+const LinkerModel* Pipeline::model() const { return impl_->model.get(); }
+const std::string& Pipeline::description() const { return impl_->description; }
+const std::vector<std::string>& Pipeline::notices() const { return impl_->notices; }
+
+}  // namespace ner4el

@@ -1,0 +1,123 @@
+// ner4el annotate: raw text in, linked spans out.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "link_json.h"
+#include "linker_setup.h"
+#include "release_flags.h"
+#include "ner4el/error.h"
+#include "ner4el/pipeline.h"
+
+namespace ner4el::cli {
+
+void add_annotate_command(CLI::App& app) {
+  struct Args {
+    std::string kb, model, vocab, index, text, input, output;
+    LinkOptions opt;
+    SpotterOptions spot;
+    bool all_case = false;
+    int batch = 16;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "annotate",
+      "Find and link the entity mentions of raw text. Input: --text, or -i FILE of plain text (one document a line) or "
+      "JSON Lines {\"id\", \"text\"}. Output: one JSON object per document, {\"id\", \"spans\": [{start, end (Unicode "
+      "code points, end exclusive), byte_start, byte_end (UTF-8), mention, detection_score, entity_id, title, class, "
+      "score, alternatives}]}. Mentions are the KB's aliases found in the text (longest match first, names only "
+      "unless --all-case)");
+  cmd->add_option("--kb", a->kb, "knowledge-base directory (e.g. from 'ner4el kb build --from wordnet')")->required();
+  cmd->add_option("--model", a->model,
+                  "linker model, or 'prior' for the count prior; default: the installed pretrained encoder with the "
+                  "fitted prior weights");
+  cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder it was trained from");
+  cmd->add_option("--index", a->index, "entity-vector index from 'ner4el index' (made with the same model)");
+  auto* text = cmd->add_option("--text", a->text, "one document given on the command line");
+  cmd->add_option("-i,--input", a->input, "documents file ('-' for standard input)")->excludes(text);
+  cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
+  cmd->add_option("--threshold", a->spot.threshold, "lowest detection score kept (0..1)")->capture_default_str();
+  cmd->add_option("--max-tokens", a->spot.max_tokens, "longest mention tried, in tokens")->capture_default_str();
+  cmd->add_flag("--all-case", a->all_case, "also spot aliases that are not capitalised (e.g. lower-cased text)");
+  cmd->add_option("--batch", a->batch, "documents linked together")->capture_default_str();
+  cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
+  cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
+  auto pf = add_prior_flags(cmd);
+  cmd->callback([a, pf] {
+    if (a->text.empty() && a->input.empty()) throw InvalidArgument("give --text or -i FILE");
+    a->spot.require_capital = !a->all_case;
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, "", *pf, a->spot);
+    std::ifstream file;
+    std::istringstream given(a->text);
+    std::istream* in = &given;
+    const bool from_text = !a->text.empty();
+    if (!from_text && a->input != "-") {
+      file.open(a->input);
+      if (!file || std::filesystem::is_directory(a->input)) throw NotFound("cannot open " + a->input);
+      in = &file;
+    } else if (!from_text) {
+      in = &std::cin;
+    }
+    std::ofstream out_file;
+    std::string tmp;
+    std::ostream* out = &std::cout;
+    if (!a->output.empty()) {
+      tmp = a->output + ".tmp";
+      out_file.open(tmp);
+      if (!out_file) throw Error("cannot write " + tmp);
+      out = &out_file;
+    }
+    // Each line is a document; a line that is a JSON object is {"id", "text"}.
+    std::vector<nlohmann::json> ids;
+    std::vector<std::string> texts;
+    size_t docs = 0, spans = 0, linked = 0, n = 0, errors = 0;
+    auto flush = [&] {
+      auto results = setup.pipeline->annotate(texts);
+      for (size_t d = 0; d < texts.size(); ++d) {
+        nlohmann::json doc{{"id", ids[d]}, {"spans", nlohmann::json::array()}};
+        for (const auto& s : results[d]) {
+          doc["spans"].push_back(span_json(s));
+          linked += !s.result.ranked.empty();
+        }
+        spans += results[d].size();
+        *out << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      }
+      docs += texts.size();
+      ids.clear();
+      texts.clear();
+    };
+    std::string line;
+    while (from_text ? (n == 0 && (line = a->text, true)) : static_cast<bool>(std::getline(*in, line))) {
+      ++n;
+      nlohmann::json id = n;
+      std::string body = line;
+      if (!from_text && !line.empty() && line[0] == '{') {
+        auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
+          *out << nlohmann::json{{"id", n}, {"error", "line " + std::to_string(n) + ": expected {\"id\", \"text\"} with a string text"}}.dump()
+               << "\n";
+          ++errors;
+          continue;
+        }
+        body = j["text"].get<std::string>();
+        if (j.contains("id")) id = j["id"];
+      }
+      ids.push_back(id);
+      texts.push_back(body);
+      if (texts.size() >= static_cast<size_t>(std::max(1, a->batch))) flush();
+    }
+    flush();
+    if (!a->output.empty()) {
+      out_file.close();
+      if (!out_file) throw Error("write to " + tmp + " failed");
+      std::filesystem::rename(tmp, a->output);
+    }
+    std::cerr << "annotated " << docs << " document(s): " << spans << " mention(s) found, " << linked << " linked with the "
+              << setup.kind() << (errors ? "; " + std::to_string(errors) + " malformed line(s)" : "")
+              << (a->output.empty() ? "" : "; wrote " + a->output) << "\n";
+  });
+}
+
+}  // namespace ner4el::cli
