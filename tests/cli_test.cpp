@@ -137,6 +137,10 @@ TEST(Cli, DemoBuildsWordNetKbAndLinksExamples) {
   // The default linker reads the context: the Paris who abducted Helen is the mythical prince.
   EXPECT_NE(out.find("Paris -> Paris (mythical being) (SUPER"), std::string::npos) << out;
   EXPECT_NE(out.find("pretrained encoder + prior"), std::string::npos) << out;
+  // Raw text: the spotter finds Paris in the sentence (code points 16 to 21) and the linker picks the
+  // mythical prince there too.
+  EXPECT_NE(out.find("[16, 21)    'Paris' -> Paris (mythical being) (SUPER"), std::string::npos) << out;
+  EXPECT_NE(out.find("[40, 46)   'Sparta' -> Sparta (LOC"), std::string::npos) << out;
   EXPECT_TRUE(std::filesystem::exists(dir.file("wordnet-index")));
   const auto at = out.find(" of 25 linked examples match their gold title");
   ASSERT_NE(at, std::string::npos) << out;
@@ -321,6 +325,50 @@ TEST(Cli, KbBuildTypesByDescriptionThroughWordNet) {
   out.clear();
   ASSERT_EQ(test::run(tool() + " kb entity " + dir.file("kb") + " 3", &out), 0);
   EXPECT_EQ(nlohmann::json::parse(out)["class"], "");
+}
+
+}  // namespace
+}  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+TEST(Cli, AnnotateFindsAndLinksMentionsInRawText) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"),
+                   R"({"id": 1, "title": "Paris", "description": "a city", "count": 9, "class": "LOC", "aliases": ["Paris"]})" "\n"
+                   R"j({"id": 2, "title": "Paris (mythology)", "description": "a prince of Troy", "count": 1, "class": "PER", "aliases": ["Paris"]})j" "\n"
+                   R"({"id": 3, "title": "Helen of Troy", "description": "a queen", "count": 4, "class": "PER", "aliases": ["Helen", "Helen of Troy"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior --text 'Then Paris met Helen of Troy.' 2>/dev/null", &out), 0);
+  auto doc = nlohmann::json::parse(out);
+  EXPECT_EQ(doc["id"], 1);
+  ASSERT_EQ(doc["spans"].size(), 2u) << doc;
+  EXPECT_EQ(doc["spans"][0]["mention"], "Paris");
+  EXPECT_EQ(doc["spans"][0]["start"], 5);
+  EXPECT_EQ(doc["spans"][0]["entity_id"], 1);  // the count prior: the city
+  EXPECT_EQ(doc["spans"][0]["alternatives"].size(), 2u);
+  EXPECT_EQ(doc["spans"][1]["mention"], "Helen of Troy");
+  EXPECT_EQ(doc["spans"][1]["class"], "PER");
+  // A file: plain lines and {"id", "text"} lines mixed, a malformed object reported in place.
+  test::write_file(dir.file("docs.txt"), "Paris.\n{\"id\": \"b\", \"text\": \"In Paris.\"}\n{\"id\": 3}\n\nnothing here\n");
+  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior -i " + dir.file("docs.txt") + " -o " +
+                      dir.file("out.jsonl") + " 2>/dev/null"),
+            0);
+  std::vector<nlohmann::json> docs;
+  std::istringstream lines(test::read_file(dir.file("out.jsonl")));
+  std::string line;
+  while (std::getline(lines, line)) docs.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(docs.size(), 5u);
+  EXPECT_EQ(docs[0]["spans"][0]["detection_score"], 0.5);  // sentence-initial single word
+  EXPECT_EQ(docs[1]["id"], "b");
+  EXPECT_EQ(docs[1]["spans"][0]["start"], 3);
+  EXPECT_NE(docs[2]["error"].get<std::string>().find("line 3"), std::string::npos);
+  EXPECT_EQ(docs[3]["spans"].size(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out.jsonl.tmp")));
+  EXPECT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior 2>&1", &out), 1);
+  EXPECT_NE(out.find("give --text or -i FILE"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ struct SpotterOptions {
 
 /// Mention detection over the KB's alias table: every token-boundary span of the text that is an
 /// alias with at least one candidate, scanned left to right, longest match first, so spans never
-/// overlap. A span may not begin or end with a stop word or punctuation (except an abbreviation's
+/// overlap. A span may not begin or end with a function word (unless capitalised inside a sentence,
+/// as in "The Who") or punctuation (except an abbreviation's
 /// final period, "U.S."). Detection score, with require_capital: the share of its words (stop words
 /// aside) that are capitalised, halved for a single word at the start of a sentence (capitalised by
 /// position, not by being a name); without it, 1. Thread-safe; holds a reference to the KB.

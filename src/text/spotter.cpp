@@ -169,8 +169,13 @@ std::vector<Token> tokenize_for_spotting(std::string_view text) {
     b += static_cast<size_t>(n);
     ++c;
   }
-  for (auto& t : out)
-    if (t.word) t.stop = is_stop_word(text.substr(t.b0, t.b1 - t.b0));
+  // A capitalised function word inside a sentence is part of a name ("The Who", "Who" in it); at the
+  // start of a sentence it is capitalised by position. "I" is always a pronoun.
+  for (auto& t : out) {
+    if (!t.word) continue;
+    const auto w = text.substr(t.b0, t.b1 - t.b0);
+    t.stop = is_stop_word(w) && (!t.capital || t.sentence_start || w == "I");
+  }
   return out;
 }
 

@@ -69,23 +69,32 @@ void add_annotate_command(CLI::App& app) {
       if (!out_file) throw Error("cannot write " + tmp);
       out = &out_file;
     }
-    // Each line is a document; a line that is a JSON object is {"id", "text"}.
-    std::vector<nlohmann::json> ids;
+    // Each line is a document; a line that is a JSON object is {"id", "text"}. Documents are linked
+    // in batches and written in input order, malformed lines as {"id", "error"} in their place.
+    struct Pending {
+      nlohmann::json id, error;
+    };
+    std::vector<Pending> pending;
     std::vector<std::string> texts;
     size_t docs = 0, spans = 0, linked = 0, n = 0, errors = 0;
     auto flush = [&] {
       auto results = setup.pipeline->annotate(texts);
-      for (size_t d = 0; d < texts.size(); ++d) {
-        nlohmann::json doc{{"id", ids[d]}, {"spans", nlohmann::json::array()}};
+      size_t d = 0;
+      for (const auto& p : pending) {
+        if (!p.error.is_null()) {
+          *out << nlohmann::json{{"id", p.id}, {"error", p.error}}.dump() << "\n";
+          continue;
+        }
+        nlohmann::json doc{{"id", p.id}, {"spans", nlohmann::json::array()}};
         for (const auto& s : results[d]) {
           doc["spans"].push_back(span_json(s));
           linked += !s.result.ranked.empty();
         }
-        spans += results[d].size();
+        spans += results[d++].size();
         *out << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       }
       docs += texts.size();
-      ids.clear();
+      pending.clear();
       texts.clear();
     };
     std::string line;
@@ -96,15 +105,14 @@ void add_annotate_command(CLI::App& app) {
       if (!from_text && !line.empty() && line[0] == '{') {
         auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
         if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
-          *out << nlohmann::json{{"id", n}, {"error", "line " + std::to_string(n) + ": expected {\"id\", \"text\"} with a string text"}}.dump()
-               << "\n";
+          pending.push_back({id, "line " + std::to_string(n) + ": expected {\"id\", \"text\"} with a string text"});
           ++errors;
           continue;
         }
         body = j["text"].get<std::string>();
         if (j.contains("id")) id = j["id"];
       }
-      ids.push_back(id);
+      pending.push_back({id, nullptr});
       texts.push_back(body);
       if (texts.size() >= static_cast<size_t>(std::max(1, a->batch))) flush();
     }
