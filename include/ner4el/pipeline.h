@@ -58,6 +58,9 @@ class Spotter {
 /// Replaces each invalid UTF-8 byte by U+FFFD; valid text is returned unchanged.
 std::string valid_utf8(std::string_view text);
 
+/// Number of code points of valid UTF-8 text.
+size_t code_points(std::string_view text);
+
 /// Fills in the code-point offsets and mention of spans given by byte offsets, or the byte offsets
 /// of spans given by code points (by_code_points), in text (valid UTF-8).
 /// @throws InvalidArgument for a span outside the text or with start > end.
@@ -124,5 +127,32 @@ class Pipeline {
   explicit Pipeline(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// End-to-end evaluation (mention detection and linking from raw text) on data sets of mentions in
+/// context. Each record's text is "left_context mention right_context" (the data sets strip the
+/// spaces around the mention; one goes back on each side that has a context), its gold span the
+/// mention; records share documents, so every record whose mention, with up to 40 characters of context on
+/// each side, occurs in another record's text (among the 50 records before and after it, in file
+/// order) is a gold span of that text too. Each distinct text is one document (texts are windows of
+/// articles, so a mention in several windows counts once in each); the spans the
+/// pipeline detects in it are compared with its gold spans by exact offsets.
+struct EndToEndReport {
+  size_t documents = 0, characters = 0;
+  size_t gold = 0, detected = 0, detected_right = 0;  ///< mention detection
+  /// Strong match against the gold spans whose title is in the KB (in-KB, as REL and GERBIL report):
+  /// a detected span is right when its offsets and entity both are; detected spans on gold mentions
+  /// whose entity is not in the KB are not counted.
+  size_t gold_in_kb = 0, linked = 0, linked_right = 0;
+  double detect_seconds = 0, link_seconds = 0;
+  static double f1(double p, double r) { return p + r > 0 ? 2 * p * r / (p + r) : 0; }
+  double md_precision() const { return detected ? double(detected_right) / double(detected) : 0; }
+  double md_recall() const { return gold ? double(detected_right) / double(gold) : 0; }
+  double md_f1() const { return f1(md_precision(), md_recall()); }
+  double el_precision() const { return linked ? double(linked_right) / double(linked) : 0; }
+  double el_recall() const { return gold_in_kb ? double(linked_right) / double(gold_in_kb) : 0; }
+  double el_f1() const { return f1(el_precision(), el_recall()); }
+};
+EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<Mention>& records,
+                                   bool title_last_wins = false);
 
 }  // namespace ner4el

@@ -53,6 +53,12 @@ std::vector<size_t> code_point_offsets(std::string_view text) {
 
 }  // namespace
 
+size_t code_points(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 void resolve_offsets(std::string_view text, std::vector<TextSpan>& spans, bool by_code_points) {
   const auto at = code_point_offsets(text);
   const size_t n_cp = at.size() - 1;

@@ -7,11 +7,44 @@
 #include "commands.h"
 #include "linker_setup.h"
 #include "ner4el/evaluate.h"
+#include "ner4el/pipeline.h"
 #include "ner4el/runtime.h"
 #include "progress.h"
 #include "release_flags.h"
 
 namespace ner4el::cli {
+
+namespace {
+
+void end_to_end_report(const Pipeline& pipeline, const std::vector<std::string>& data, bool title_last_wins, bool json) {
+  nlohmann::json sets = nlohmann::json::array();
+  for (const auto& path : data) {
+    const auto r = evaluate_end_to_end(pipeline, read_mentions(path, {.require_output = true}), title_last_wins);
+    sets.push_back({{"data", std::filesystem::path(path).stem().string()}, {"documents", r.documents},
+                    {"gold_spans", r.gold}, {"detected", r.detected}, {"detected_right", r.detected_right},
+                    {"md_precision", r.md_precision()}, {"md_recall", r.md_recall()}, {"md_f1", r.md_f1()},
+                    {"gold_in_kb", r.gold_in_kb}, {"linked", r.linked}, {"linked_right", r.linked_right},
+                    {"el_precision", r.el_precision()}, {"el_recall", r.el_recall()}, {"el_f1", r.el_f1()},
+                    {"spotter_chars_per_s", r.detect_seconds > 0 ? r.characters / r.detect_seconds : 0.0},
+                    {"linked_spans_per_s", r.link_seconds > 0 ? r.detected / r.link_seconds : 0.0}});
+  }
+  if (json) {
+    std::cout << nlohmann::json{{"system", pipeline.description() + " + alias-table spotter"}, {"data_sets", sets}}.dump(2) << "\n";
+    return;
+  }
+  std::printf("End to end (%s + alias-table spotter). MD: exact spans; EL: strong match, gold spans in the KB.\n\n",
+              pipeline.description().c_str());
+  std::printf("| data set | documents | gold spans | detected | MD P | MD R | MD F1 | gold in KB | EL P | EL R | EL F1 | spotter chars/s |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& s : sets)
+    std::printf("| %s | %zu | %zu | %zu | %.1f | %.1f | %.1f | %zu | %.1f | %.1f | %.1f | %.0f |\n",
+                s["data"].get<std::string>().c_str(), s["documents"].get<size_t>(), s["gold_spans"].get<size_t>(),
+                s["detected"].get<size_t>(), 100 * s["md_precision"].get<double>(), 100 * s["md_recall"].get<double>(),
+                100 * s["md_f1"].get<double>(), s["gold_in_kb"].get<size_t>(), 100 * s["el_precision"].get<double>(),
+                100 * s["el_recall"].get<double>(), 100 * s["el_f1"].get<double>(), s["spotter_chars_per_s"].get<double>());
+}
+
+}  // namespace
 
 void add_evaluate_command(CLI::App& app) {
   struct Args {
@@ -19,7 +52,8 @@ void add_evaluate_command(CLI::App& app) {
     std::vector<std::string> data;
     LinkOptions opt;
     int aquaint_k = 0;
-    bool json = false;
+    bool json = false, end_to_end = false;
+    SpotterOptions spot;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("evaluate", "In-KB accuracy and candidate recall per data set, with the drop counts, "
@@ -40,13 +74,18 @@ void add_evaluate_command(CLI::App& app) {
   auto rf = add_release_flags(cmd);
   auto pf = add_prior_flags(cmd);
   cmd->add_flag("--json", a->json, "print JSON instead of Markdown");
+  cmd->add_flag("--end-to-end", a->end_to_end,
+                "raw text in: find the mentions of each record's text (left + mention + right) and link them; report "
+                "mention-detection precision/recall/F1 and strong-match linking F1 against the gold spans (in-KB)");
+  cmd->add_option("--threshold", a->spot.threshold, "with --end-to-end: lowest detection score kept")->capture_default_str();
   cmd->callback([a, rf, pf] {
     configure_threads();
     a->opt.quirks = rf->resolve();
     if (a->aquaint_k <= 0) a->aquaint_k = a->opt.quirks.aquaint_k5 ? 5 : a->opt.k;
     LinkOptions aq = a->opt;
     aq.k = a->aquaint_k;
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf);
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf, a->spot);
+    if (a->end_to_end) return end_to_end_report(*setup.pipeline, a->data, a->opt.quirks.title_last_wins, a->json);
     auto setup_aq =
         a->aquaint_k != a->opt.k ? make_linker(a->kb, a->model, a->vocab, a->index, aq, a->ner_model, *pf) : LinkerSetup{};
     Progress progress;
