@@ -119,3 +119,54 @@ TEST(Pickle, TruncatedAndCorruptInputNameTheByteOffset) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+std::string pickle_file(test::TempDir& dir, const std::string& name, const std::string& bytes) {
+  test::write_file(dir.file(name), bytes);
+  return dir.file(name);
+}
+
+// Hostile pickles found by hand (issue #11): each fails cleanly, naming the byte.
+TEST(Pickle, HugeMemoIndexCostsOneEntry) {
+  test::TempDir dir;
+  // BININT1 1, LONG_BINPUT 0xffffffff, LONG_BINGET 0xffffffff, STOP: 9 bytes that once allocated a
+  // 2^32-slot memo (tens of GB).
+  // (POP between them, so one value is left at STOP.)
+  auto doc = PickleDocument::load_file(pickle_file(dir, "memo.pkl", std::string("K\x01r\xff\xff\xff\xff" "0j\xff\xff\xff\xff.", 14)));
+  EXPECT_EQ(doc.root().as_int(), 1);
+  // An index never stored is an error, not None.
+  try {
+    PickleDocument::load_file(pickle_file(dir, "unset.pkl", std::string("K\x01r\x05\x00\x00\x00" "0j\x06\x00\x00\x00.", 14)));
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("memo index 6 was never stored"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Pickle, StreamingNeverTouchesWhatItFreed) {
+  test::TempDir dir;
+  auto ignore = [](const PickleValue&, const PickleValue&) {};
+  // A list stored in two memo slots, delivered and freed, then fetched through its second slot and
+  // appended to (once a write into freed memory).
+  const std::string two_slots("\x80\x02}(X\x01\x00\x00\x00" "a]q\x01q\x02uh\x02K\x05" "a.", 22);
+  try {
+    io::stream_pickle_dict(pickle_file(dir, "slots.pkl", two_slots), ignore);
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("memo 2) that was already streamed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("byte 16"), std::string::npos) << e.what();
+  }
+  // A list made before a batch and holding a part of it, fetched from the memo after the batch.
+  const std::string in_memo("\x80\x02}(]q\x01]q\x02h\x01" "a1(X\x01\x00\x00\x00" "ah\x01u(X\x01\x00\x00\x00" "bh\x02u.", 37);
+  try {
+    io::stream_pickle_dict(pickle_file(dir, "memo.pkl", in_memo), ignore);
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("already streamed"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace ner4el

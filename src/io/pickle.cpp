@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "io/mapped_file.h"
@@ -153,6 +154,7 @@ class Unpickler {
   PickleNode* new_node(PickleNode::Type t) {
     auto n = std::make_unique<PickleNode>();
     n->type = t;
+    n->epoch = epoch_;
     PickleNode* raw = n.get();
     st_.nodes.push_back(std::move(n));
     slots_.emplace(raw, st_.nodes.size() - 1);
@@ -177,15 +179,25 @@ class Unpickler {
     stack_.resize(m);
     return items;
   }
+  // The memo is a map, as Python's: any index up to 2^32 costs one entry, never a table that long.
   void memo_put(uint64_t idx, const PickleValue& v) {
     if (idx > (1ull << 32)) fail("memo index " + std::to_string(idx) + " is implausibly large");
-    if (idx >= memo_.size()) memo_.resize(idx + 1);
     memo_[idx] = v;
-    if (v.is_node() && v.as_node().memo < 0) v.as_node().memo = static_cast<int64_t>(idx);
+    if (v.is_node()) {
+      PickleNode& n = v.as_node();
+      if (n.memo < 0) n.memo = static_cast<int64_t>(idx);
+      else if (static_cast<uint64_t>(n.memo) != idx) extra_memo_.emplace(&n, idx);
+    }
   }
   PickleValue memo_get(uint64_t idx) {
-    if (idx >= memo_.size()) fail("memo index " + std::to_string(idx) + " was never stored");
-    const PickleValue& v = memo_[idx];
+    auto it = memo_.find(idx);
+    if (it == memo_.end()) fail("memo index " + std::to_string(idx) + " was never stored");
+    const PickleValue& v = it->second;
+    // Streaming frees each delivered batch. An object made before the last batch may hold parts of
+    // it (freed), so it is not used again: a clean error instead of a dangling reference.
+    if (v.is_node() && v.as_node().epoch < epoch_ && &v.as_node() != stream_root_)
+      fail("refers again to an object (memo " + std::to_string(idx) +
+           ") made before entries that were already streamed; this pickle shares objects between dict entries");
     if (v.kind() == PickleValue::Kind::Released)
       fail("refers again to an object (memo " + std::to_string(idx) +
            ") that was already streamed; this pickle shares objects between dict entries");
@@ -218,13 +230,15 @@ class Unpickler {
   size_t pos_ = 0, op_pos_ = 0;
   std::vector<PickleValue> stack_;
   std::vector<size_t> marks_;
-  std::deque<PickleValue> memo_;
+  std::unordered_map<uint64_t, PickleValue> memo_;
+  std::unordered_multimap<PickleNode*, uint64_t> extra_memo_;  ///< memo slots beyond a node's first
   std::unordered_map<PickleNode*, size_t> slots_;
   const ItemCallback* stream_cb_ = nullptr;
   MappedFile* stream_file_ = nullptr;
   const std::function<void(uint64_t, uint64_t)>* progress_ = nullptr;
   PickleNode* stream_root_ = nullptr;
   uint64_t streamed_ = 0;
+  uint32_t epoch_ = 0;  ///< streamed batches so far
 };
 
 PickleValue Unpickler::make_int_bytes(const char* p, size_t n) {
@@ -310,11 +324,22 @@ void Unpickler::set_items(PickleValue target, std::vector<PickleValue>& kv) {
     std::unordered_set<PickleNode*> done;
     for (const auto& v : kv) release(v, done);
     for (PickleNode* d : done) {
-      if (d->memo >= 0 && static_cast<size_t>(d->memo) < memo_.size()) memo_[d->memo] = PickleValue::released();
+      // Every memo slot that names it (a node may be stored under several) now says so.
+      if (d->memo >= 0) {
+        auto m = memo_.find(static_cast<uint64_t>(d->memo));
+        if (m != memo_.end()) m->second = PickleValue::released();
+      }
+      auto [first, last] = extra_memo_.equal_range(d);
+      for (auto e = first; e != last; ++e) {
+        auto m = memo_.find(e->second);
+        if (m != memo_.end()) m->second = PickleValue::released();
+      }
+      extra_memo_.erase(d);
       auto it = slots_.find(d);
       st_.nodes[it->second].reset();
       slots_.erase(it);
     }
+    ++epoch_;
     if (stream_file_) stream_file_->release_before(pos_);
     if (progress_ && *progress_) (*progress_)(pos_, buf_.size());
     return;

@@ -73,6 +73,7 @@ struct PickleNode {
   std::string module, name;             ///< Global: the class or function named
   PickleValue callable, args, state;    ///< Instance: REDUCE/NEWOBJ callable and args, BUILD state
   bool newobj = false;                  ///< Instance made by NEWOBJ (cls.__new__) rather than REDUCE
+  uint32_t epoch = 0;                   ///< streaming: how many batches had been delivered at its creation
 
   /// Global "module.name", or for an instance the name of its callable.
   std::string qualified_name() const;
