@@ -254,3 +254,57 @@ TEST(KbOpen, MissingOlderAndFutureVersions) {
 
 }  // namespace
 }  // namespace ner4el
+
+#include "kb/alias_hash.h"
+
+namespace ner4el {
+namespace {
+
+// A corrupt aliases.hash (issue #11): a full slot table once made look-ups loop forever, a tagged
+// slot with offset 0 read before the data. Both are now errors naming the file.
+TEST(KbHostile, CorruptAliasHashGivesErrorsNotHangs) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "title": "Paris", "description": "a city", "aliases": ["Paris", "Lutetia"]})" "\n");
+  KbSources src;
+  src.entities = dir.file("e.jsonl");
+  build_knowledge_base(src, dir.file("kb"));
+  const std::string hash = dir.file("kb/aliases.hash");
+  const std::string good = test::read_file(hash);
+  uint64_t n;
+  std::memcpy(&n, good.data() + 16, 8);
+  auto with_slots = [&](uint64_t value) {
+    std::string b = good;
+    for (uint64_t i = 0; i < n; ++i) std::memcpy(b.data() + 40 + i * 8, &value, 8);
+    test::write_file(hash, b);
+  };
+  auto expect_error = [&](const std::string& key, const std::string& what) {
+    auto kb = KnowledgeBase::open(dir.file("kb"));
+    try {
+      kb.alias(key);
+      FAIL() << "no error for " << key;
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("aliases.hash"), std::string::npos) << e.what();
+    }
+  };
+  // Every slot taken by a record of another tag: no empty slot to stop the probe.
+  const uint64_t other_tag = ((kb::alias_hash("nowhere") >> 48) ^ 1) << 48;
+  with_slots(other_tag | 1);
+  expect_error("nowhere", "no empty slot");
+  // The key's own tag with offset 0.
+  with_slots((kb::alias_hash("nowhere") >> 48) << 48);
+  expect_error("nowhere", "has a tag but no record");
+  // The key's tag with an offset far past the data.
+  with_slots(((kb::alias_hash("nowhere") >> 48) << 48) | ((1ull << 48) - 1));
+  expect_error("nowhere", "out of range");
+  // More entries announced than slots.
+  std::string b = good;
+  std::memcpy(b.data() + 24, &n, 8);
+  test::write_file(hash, b);
+  EXPECT_THROW(KnowledgeBase::open(dir.file("kb")), FormatError);
+  test::write_file(hash, good);
+  EXPECT_EQ(KnowledgeBase::open(dir.file("kb")).alias("lutetia")->size(), 1u);
+}
+
+}  // namespace
+}  // namespace ner4el

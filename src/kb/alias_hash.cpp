@@ -82,7 +82,7 @@ void AliasHashWriter::write() {
   std::filesystem::remove(path + ".data");
 }
 
-AliasHash::AliasHash(const std::string& path) : file_(path) {
+AliasHash::AliasHash(const std::string& path) : file_(path), path_(path) {
   std::string_view b = file_.bytes();
   if (b.size() < kHeader || std::memcmp(b.data(), kMagic, 8) != 0) throw FormatError(path + ": not an alias hash file");
   uint32_t version;
@@ -94,6 +94,8 @@ AliasHash::AliasHash(const std::string& path) : file_(path) {
   if (version != 1) throw FormatError(path + ": alias hash version " + std::to_string(version) + " is not supported");
   if (n == 0 || (n & (n - 1)) != 0 || n > (1ull << 40) || kHeader + n * 8 != data_offset || data_offset > b.size())
     throw FormatError(path + ": corrupt or truncated alias hash (slot table runs past the file)");
+  if (entries >= n) throw FormatError(path + ": corrupt alias hash (" + std::to_string(entries) + " entries in " +
+                                      std::to_string(n) + " slots); rebuild the knowledge base");
   mask_ = n - 1;
   slots_ = b.data() + kHeader;
   data_ = b.data() + data_offset;
@@ -102,24 +104,32 @@ AliasHash::AliasHash(const std::string& path) : file_(path) {
 
 std::optional<std::vector<int64_t>> AliasHash::find(std::string_view key) const {
   const uint64_t h = alias_hash(key), tag = h >> 48;
-  for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+  auto corrupt = [&](const std::string& what) {
+    return FormatError(path_ + ": corrupt alias hash (" + what + "); rebuild the knowledge base");
+  };
+  // Every slot at most once: a table with no empty slot (only a corrupt file) ends the probe.
+  for (uint64_t i = h & mask_, probes = 0; probes <= mask_; i = (i + 1) & mask_, ++probes) {
     uint64_t slot;
     std::memcpy(&slot, slots_ + i * 8, 8);
     if (slot == 0) return std::nullopt;
     if ((slot >> 48) != tag) continue;
+    if ((slot & kOffsetMask) == 0) throw corrupt("slot " + std::to_string(i) + " has a tag but no record");
     const uint64_t off = (slot & kOffsetMask) - 1;
-    if (off + 4 > data_size_) throw FormatError("alias hash: record offset out of range (corrupt file)");
+    // Sizes compared by subtraction from what is left, so no sum can wrap.
+    if (off > data_size_ || data_size_ - off < 8) throw corrupt("record offset " + std::to_string(off) + " out of range");
+    const uint64_t left = data_size_ - off - 8;
     uint32_t kl;
     std::memcpy(&kl, data_ + off, 4);
-    if (off + 8 + kl > data_size_) throw FormatError("alias hash: record runs past the file (corrupt file)");
+    if (kl > left) throw corrupt("record at " + std::to_string(off) + " runs past the file");
     if (kl != key.size() || std::memcmp(data_ + off + 4, key.data(), kl) != 0) continue;
     uint32_t n;
     std::memcpy(&n, data_ + off + 4 + kl, 4);
-    if (off + 8 + kl + static_cast<uint64_t>(n) * 8 > data_size_) throw FormatError("alias hash: ids run past the file");
+    if (static_cast<uint64_t>(n) > (left - kl) / 8) throw corrupt("ids of the record at " + std::to_string(off) + " run past the file");
     std::vector<int64_t> ids(n);
     std::memcpy(ids.data(), data_ + off + 8 + kl, static_cast<size_t>(n) * 8);
     return ids;
   }
+  throw corrupt("no empty slot");
 }
 
 }  // namespace ner4el::kb

@@ -47,6 +47,7 @@ class AliasHash {
 
  private:
   io::MappedFile file_;
+  std::string path_;
   const char* slots_ = nullptr;
   const char* data_ = nullptr;
   uint64_t mask_ = 0, data_size_ = 0;
