@@ -103,9 +103,15 @@ EntityIndex EntityIndex::open(const std::string& path) {
     impl->count = h.at("count").get<size_t>();
     size_t ids_off = h.at("ids_offset").get<size_t>(), vec_off = h.at("vectors_offset").get<size_t>();
     const size_t elt = impl->fp16 ? 2 : 4;
-    if (impl->dim <= 0 || ids_off + impl->count * 8 > b.size() || ids_off + impl->count * 8 < ids_off ||
-        vec_off + impl->count * impl->dim * elt > b.size())
-      throw FormatError(path + ": ids or vectors run past the end of the file (truncated index?)");
+    if (impl->dim <= 0 || impl->dim > (1 << 20))
+      throw FormatError(path + ": index header field 'dim': " + std::to_string(impl->dim) + " is not a vector size");
+    // Every size overflow-checked: a crafted header must not wrap around to a small number.
+    size_t ids_bytes, vec_bytes, ids_end, vec_end;
+    if (__builtin_mul_overflow(impl->count, size_t{8}, &ids_bytes) || __builtin_add_overflow(ids_off, ids_bytes, &ids_end) ||
+        __builtin_mul_overflow(impl->count, static_cast<size_t>(impl->dim) * elt, &vec_bytes) ||
+        __builtin_add_overflow(vec_off, vec_bytes, &vec_end) || ids_end > b.size() || vec_end > b.size())
+      throw FormatError(path + ": index header fields 'count', 'ids_offset', 'vectors_offset': the ids or vectors run "
+                        "past the end of the file (truncated or corrupt index; rebuild it with 'ner4el index')");
     impl->ids = b.data() + ids_off;
     impl->vectors = b.data() + vec_off;
   } catch (const nlohmann::json::exception& e) {

@@ -140,6 +140,24 @@ TEST_F(IndexTest, OtherModelAndCorruptFilesAreRefused) {
   EXPECT_THROW(EntityIndex::open(dir.file("cut")), FormatError);
   test::write_file(dir.file("magic"), "NOTANIDX" + bytes.substr(8));
   EXPECT_THROW(EntityIndex::open(dir.file("magic")), FormatError);
+  // Crafted headers whose sizes wrap around 2^64 (count * 8, count * dim * 4) once passed the check
+  // and crashed 'link --index' on a 256-byte file.
+  for (const std::string fields : {R"("count": 2305843009213693952, "dim": 4)", R"("count": 4611686018427387904, "dim": 16)",
+                                   R"("count": 1, "dim": -3)", R"("count": 1, "dim": "x")"}) {
+    std::string header = R"({"fingerprint": "x", "dtype": "f32", "ids_offset": 200, "vectors_offset": 200, )" + fields + "}";
+    std::string file = bytes.substr(0, 12);
+    const uint32_t hlen = static_cast<uint32_t>(header.size());
+    file.append(reinterpret_cast<const char*>(&hlen), 4);
+    file += header;
+    file.resize(256, '\0');
+    test::write_file(dir.file("wrap"), file);
+    try {
+      EntityIndex::open(dir.file("wrap"));
+      FAIL() << fields;
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("wrap"), std::string::npos) << e.what();  // names the file
+    }
+  }
   std::string future = bytes;
   future[8] = 9;
   test::write_file(dir.file("future"), future);
