@@ -159,6 +159,7 @@ void EntityIndex::check_model(const LinkerModel& model, const std::string& index
 
 IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& model, const std::string& out_path,
                                     const IndexBuildOptions& opt) {
+  if (opt.batch_size < 1) throw InvalidArgument("index: the batch size must be at least 1, got " + std::to_string(opt.batch_size));
   IndexBuildReport rep;
   const int d = model.dim();
   const std::string fp = model.fingerprint();

@@ -174,7 +174,26 @@ void write_model_folder(const std::string& dir, const StateDict& weights, nlohma
   for (int i = 0; i < tokenizer.size(); ++i) vocab << tokenizer.id_to_token(i) << "\n";
   vocab.close();
   if (!vocab) throw Error("cannot write " + (tmp / "vocab.txt").string());
-  if (fs::exists(out)) fs::remove_all(out);
+  // Only a ner4el model folder is ever replaced (never a folder the user keeps other things in),
+  // and the old one goes only once the new one is in place.
+  if (fs::exists(out)) {
+    bool ours = false;
+    if (fs::is_directory(out) && fs::is_regular_file(out / "config.json")) {
+      std::ifstream in(out / "config.json");
+      auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      ours = j.is_object() && j.value("format", "") == "ner4el-model";
+    }
+    if (!ours) {
+      fs::remove_all(tmp);
+      throw InvalidArgument(dir + " exists and is not a ner4el model folder; it is left as it is (choose another output)");
+    }
+    const fs::path old = dir + ".old";
+    fs::remove_all(old);
+    fs::rename(out, old);
+    fs::rename(tmp, out);
+    fs::remove_all(old);
+    return;
+  }
   fs::rename(tmp, out);
 }
 

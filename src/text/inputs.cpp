@@ -30,8 +30,8 @@ void trim_padding(MentionInput& input) { trim(input); }
 
 InputEncoder::InputEncoder(const WordPieceTokenizer& tokenizer, InputOptions options)
     : tokenizer_(tokenizer), options_(options) {
-  if (options_.window < 4)
-    throw InvalidArgument("window must be at least 4, got " + std::to_string(options_.window));
+  if (options_.window < 4 || options_.window > 65536)
+    throw InvalidArgument("window must be between 4 and 65536 word pieces, got " + std::to_string(options_.window));
   cls_ = tokenizer_.require_id("[CLS]");
   sep_ = tokenizer_.require_id("[SEP]");
   tokenizer_.require_id("[E]");

@@ -151,3 +151,38 @@ TEST_F(ModelCli, IndexFromDataThenLinkWithIndexMatchesPlainLink) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// Careless arguments (issue #11): errors, never a loop, a runaway allocation or a deleted folder.
+TEST_F(ModelCli, CarelessArgumentsAreRefused) {
+  std::string out;
+  // convert onto an existing folder: refused without --force; with it, only a model folder is replaced.
+  EXPECT_EQ(test::run(tool() + " convert " + kFix + "/ner4el.ckpt --vocab " + kFix + "/hf -o " + dir.file("model") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("already exists; --force"), std::string::npos) << out;
+  std::filesystem::create_directories(dir.file("mine"));
+  test::write_file(dir.file("mine/notes.txt"), "my notes");
+  EXPECT_EQ(test::run(tool() + " convert " + kFix + "/ner4el.ckpt --vocab " + kFix + "/hf --force -o " + dir.file("mine") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("is not a ner4el model folder"), std::string::npos) << out;
+  EXPECT_EQ(test::read_file(dir.file("mine/notes.txt")), "my notes");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("mine.tmp")));
+  EXPECT_EQ(test::run(tool() + " convert " + kFix + "/ner4el.ckpt --vocab " + kFix + "/hf --window 32 --force -o " +
+                      dir.file("model") + " >/dev/null"),
+            0);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("model/model.safetensors")));
+  // index --batch 0 once looped forever.
+  test::write_file(dir.file("kb.jsonl"), R"({"id": 1, "title": "A", "description": "w7 w8", "class": "PER", "aliases": ["w3 w4"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("kb.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  EXPECT_EQ(test::run("timeout 60 " + tool() + " index --model " + dir.file("model") + " --kb " + dir.file("kb") + " --batch 0 -o " +
+                      dir.file("idx") + " 2>&1", &out),
+            1);
+  EXPECT_NE(out.find("batch size must be at least 1"), std::string::npos) << out;
+  // inputs --window 2000000000 once allocated without bound.
+  test::write_file(dir.file("d.jsonl"), R"({"mention": "w3", "left_context": "w1", "right_context": "w5"})" "\n");
+  EXPECT_EQ(test::run(tool() + " inputs --window 2000000000 --vocab " + dir.file("model") + " --data " + dir.file("d.jsonl") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("window must be between 4 and 65536"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el

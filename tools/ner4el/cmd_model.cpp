@@ -62,13 +62,15 @@ void add_model_commands(CLI::App& app) {
   {
     struct Args {
       std::string input, output, kind = "linker", classes_kb, classes;
+      bool force = false;
       LoadOptions lo;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("convert", "Convert a model (NER4EL .ckpt, ner_classifier.pt, Hugging Face folder, "
                                               ".bin/.safetensors) into a ner4el model folder");
     cmd->add_option("input", a->input, "model file or folder")->required();
-    cmd->add_option("-o,--output", a->output, "output folder")->required();
+    cmd->add_option("-o,--output", a->output, "output folder (must not exist, unless --force)")->required();
+    cmd->add_flag("--force", a->force, "replace an existing ner4el model folder at --output");
     cmd->add_option("--kind", a->kind, "linker or ner-classifier")->check(CLI::IsMember({"linker", "ner-classifier"}))->capture_default_str();
     cmd->add_option("--vocab", a->lo.vocab, "Hugging Face folder (config.json, vocab.txt) when the input has none (.ckpt, .pt)");
     cmd->add_option("--classes-from", a->classes_kb, "ner-classifier: take the class order from this KB (the release's id2ner order)");
@@ -78,6 +80,8 @@ void add_model_commands(CLI::App& app) {
     cmd->add_flag("--keep-half", a->lo.keep_half_precision, "keep fp16/bf16 weights as stored");
     cmd->callback([a] {
       configure_threads();
+      if (std::filesystem::exists(a->output) && !a->force)
+        throw InvalidArgument(a->output + " already exists; --force replaces it (only a ner4el model folder is ever replaced)");
       if (a->kind == "linker") {
         auto m = LinkerModel::load(a->input, a->lo);
         for (const auto& w : m.warnings()) std::cerr << "warning: " << w << "\n";
