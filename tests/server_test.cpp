@@ -158,6 +158,21 @@ TEST_F(Server, AnnotatesText) {
   r = c.Post("/annotate", R"({"text": 5})", "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
+  // Per-call options: top 1 reports one alternative; k out of range and NER-CD without a
+  // classifier are the client's errors.
+  r = c.Post("/annotate", R"({"text": "We saw Paris.", "top": 1})", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)["spans"][0]["alternatives"].size(), 1u);
+  r = c.Post("/link", R"({"mentions": [{"mention": "Paris", "left_context": "", "right_context": ""}], "k": 1})", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)[0]["alternatives"].size(), 1u);
+  for (const char* body : {R"({"text": "Paris", "k": 0})", R"({"text": "Paris", "top": "x"})", R"({"text": "Paris", "ner_cd": true})"}) {
+    r = c.Post("/annotate", body, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body << " " << r->body;
+  }
 }
 
 TEST_F(Server, BadRequestsGetJsonErrors) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,15 @@ struct PipelineConfig {
   SpotterOptions spotter;
 };
 
+/// Per-call options; a field left unset keeps what the pipeline was opened with.
+struct CallOptions {
+  std::optional<int> k;          ///< candidates per mention, 1..10000
+  std::optional<int> top;        ///< alternatives reported, 1..1000
+  std::optional<bool> ner_cd;    ///< NER-constrained decoding (needs the NER classifier)
+  std::optional<SpotterOptions> spotter;
+  bool any_link_option() const { return k || top || ner_cd; }
+};
+
 /// One linked span of a text.
 struct LinkedSpan {
   TextSpan span;
@@ -102,16 +112,19 @@ class Pipeline {
   Pipeline& operator=(Pipeline&&) noexcept;
 
   /// Links mentions someone else found (bring-your-own-mentions).
-  std::vector<LinkResult> link(const std::vector<Mention>& mentions) const;
+  /// @throws InvalidArgument for per-call options out of range or NER-CD without a classifier.
+  std::vector<LinkResult> link(const std::vector<Mention>& mentions, const CallOptions& options = {}) const;
   /// Mention detection only, in text as given (spans index valid_utf8(text)); spotter: per-call
   /// rules (nullptr: the configured ones).
   std::vector<TextSpan> detect(std::string_view text, const SpotterOptions* spotter = nullptr) const;
   /// Detects and links the mentions of each text; texts are linked together in one batch.
-  /// spotter: per-call rules (nullptr: the configured ones).
-  std::vector<std::vector<LinkedSpan>> annotate(const std::vector<std::string>& texts,
-                                                const SpotterOptions* spotter = nullptr) const;
+  std::vector<std::vector<LinkedSpan>> annotate(const std::vector<std::string>& texts, const CallOptions& options = {}) const;
   /// Links the given spans of a text (REL's "ED" mode): each span's context is the text around it.
-  std::vector<LinkedSpan> link_spans(std::string_view text, const std::vector<TextSpan>& spans) const;
+  std::vector<LinkedSpan> link_spans(std::string_view text, const std::vector<TextSpan>& spans,
+                                     const CallOptions& options = {}) const;
+  /// The linker that serves these options (the pipeline's own when none is set; others are made on
+  /// first use and kept, at most 64).
+  const Linker& linker(const CallOptions& options) const;
 
   const KnowledgeBase& kb() const;
   const Linker& linker() const;

@@ -1,6 +1,9 @@
 #include "ner4el/pipeline.h"
 
 #include <cstdio>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <optional>
 
 #include "ner4el/default_model.h"
@@ -23,6 +26,9 @@ struct Pipeline::Impl {
   std::unique_ptr<Spotter> spotter;
   std::string description = "count prior";
   std::vector<std::string> notices;
+  LinkOptions options;  ///< what linker was made with
+  std::mutex variants_mutex;
+  std::map<std::tuple<int, int, bool>, std::unique_ptr<Linker>> variants;  ///< per-call option sets
 };
 
 Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -55,6 +61,7 @@ Pipeline Pipeline::open(const PipelineConfig& config) {
     if (!config.index.empty()) throw InvalidArgument("--index needs the --model it was built with");
     if (options.ner_cd || options.ner_cg) throw InvalidArgument("--ner-cd and --ner-cg need a trained --model");
     s->linker = std::make_unique<PriorLinker>(*s->kb, options);
+    s->options = options;
     return Pipeline(std::move(s));
   }
   LoadOptions lo;
@@ -74,6 +81,7 @@ Pipeline Pipeline::open(const PipelineConfig& config) {
     s->ner = std::make_unique<NerClassifier>(NerClassifier::load(config.ner_model, classes, lo));
   }
   s->linker = std::make_unique<BiEncoderLinker>(*s->kb, *s->model, options, s->index.get(), s->ner.get());
+  s->options = options;
   s->description = pretrained ? "pretrained encoder + prior" : "bi-encoder";
   if (options.prior_weight != 0 || options.rank_weight != 0) {
     char buf[96];
@@ -83,7 +91,40 @@ Pipeline Pipeline::open(const PipelineConfig& config) {
   return Pipeline(std::move(s));
 }
 
-std::vector<LinkResult> Pipeline::link(const std::vector<Mention>& mentions) const { return impl_->linker->link(mentions); }
+const Linker& Pipeline::linker(const CallOptions& o) const {
+  if (!o.any_link_option()) return *impl_->linker;
+  LinkOptions lo = impl_->options;
+  if (o.k) {
+    if (*o.k < 1 || *o.k > 10000) throw InvalidArgument("k must be between 1 and 10000, got " + std::to_string(*o.k));
+    lo.k = *o.k;
+  }
+  if (o.top) {
+    if (*o.top < 1 || *o.top > 1000) throw InvalidArgument("top must be between 1 and 1000, got " + std::to_string(*o.top));
+    lo.top = *o.top;
+  }
+  if (o.ner_cd) {
+    if (*o.ner_cd && !impl_->ner) throw InvalidArgument("ner_cd needs the NER classifier (open the pipeline with one)");
+    lo.ner_cd = *o.ner_cd;
+  }
+  if (lo.k == impl_->options.k && lo.top == impl_->options.top && lo.ner_cd == impl_->options.ner_cd) return *impl_->linker;
+  std::lock_guard<std::mutex> lock(impl_->variants_mutex);
+  auto& slot = impl_->variants[{lo.k, lo.top, lo.ner_cd}];
+  if (!slot) {
+    if (impl_->variants.size() > 64) {
+      impl_->variants.erase({lo.k, lo.top, lo.ner_cd});
+      throw InvalidArgument("more than 64 distinct per-call option sets; use fewer values of k, top and ner_cd");
+    }
+    if (impl_->model)
+      slot = std::make_unique<BiEncoderLinker>(*impl_->kb, *impl_->model, lo, impl_->index.get(), impl_->ner.get());
+    else
+      slot = std::make_unique<PriorLinker>(*impl_->kb, lo);
+  }
+  return *slot;
+}
+
+std::vector<LinkResult> Pipeline::link(const std::vector<Mention>& mentions, const CallOptions& options) const {
+  return linker(options).link(mentions);
+}
 
 std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptions* spotter) const {
   if (spotter) return Spotter(*impl_->kb, *spotter).spot(valid_utf8(text));
@@ -91,10 +132,11 @@ std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptio
 }
 
 std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::string>& texts,
-                                                        const SpotterOptions* spotter) const {
+                                                        const CallOptions& options) const {
   std::optional<Spotter> custom;
-  if (spotter) custom.emplace(*impl_->kb, *spotter);
-  const Spotter& sp = spotter ? *custom : *impl_->spotter;
+  if (options.spotter) custom.emplace(*impl_->kb, *options.spotter);
+  const Spotter& sp = options.spotter ? *custom : *impl_->spotter;
+  const Linker& linker = this->linker(options);
   std::vector<std::vector<LinkedSpan>> out(texts.size());
   std::vector<Mention> mentions;
   for (size_t d = 0; d < texts.size(); ++d) {
@@ -104,14 +146,15 @@ std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::s
       out[d].push_back({std::move(s), {}});
     }
   }
-  auto results = impl_->linker->link(mentions);
+  auto results = linker.link(mentions);
   size_t at = 0;
   for (auto& doc : out)
     for (auto& ls : doc) ls.result = std::move(results[at++]);
   return out;
 }
 
-std::vector<LinkedSpan> Pipeline::link_spans(std::string_view text_in, const std::vector<TextSpan>& spans) const {
+std::vector<LinkedSpan> Pipeline::link_spans(std::string_view text_in, const std::vector<TextSpan>& spans,
+                                             const CallOptions& options) const {
   const std::string text = valid_utf8(text_in);
   std::vector<Mention> mentions;
   std::vector<LinkedSpan> out;
@@ -119,7 +162,7 @@ std::vector<LinkedSpan> Pipeline::link_spans(std::string_view text_in, const std
     mentions.push_back(mention_in(text, s));
     out.push_back({s, {}});
   }
-  auto results = impl_->linker->link(mentions);
+  auto results = linker(options).link(mentions);
   for (size_t i = 0; i < out.size(); ++i) out[i].result = std::move(results[i]);
   return out;
 }

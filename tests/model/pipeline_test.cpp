@@ -49,10 +49,27 @@ TEST_F(PipelineTest, AnnotatesTextsAndLinksGivenSpans) {
   EXPECT_EQ(linked[0].span.mention, "paris");
   EXPECT_EQ(linked[0].result.ranked.size(), 2u);
   // Per-call spotter rules.
-  SpotterOptions all;
-  all.require_capital = false;
-  EXPECT_EQ(p.annotate({"lyon"}, &all)[0].size(), 1u);
+  CallOptions all;
+  all.spotter = SpotterOptions{};
+  all.spotter->require_capital = false;
+  EXPECT_EQ(p.annotate({"lyon"}, all)[0].size(), 1u);
   EXPECT_TRUE(p.annotate({"lyon"})[0].empty());
+  // Per-call K and top: one candidate considered, or one alternative reported.
+  const std::vector<Mention> paris{{"Paris", "", "", std::nullopt}};
+  EXPECT_EQ(p.link(paris)[0].ranked.size(), 2u);
+  CallOptions one;
+  one.top = 1;
+  EXPECT_EQ(p.link(paris, one)[0].ranked.size(), 1u);
+  CallOptions k1;
+  k1.k = 1;
+  EXPECT_EQ(p.link(paris, k1)[0].candidates, 1u);
+  EXPECT_EQ(p.link(paris)[0].candidates, 2u);  // the pipeline's own options are untouched
+  CallOptions bad;
+  bad.k = 0;
+  EXPECT_THROW(p.link(paris, bad), InvalidArgument);
+  CallOptions cd;
+  cd.ner_cd = true;
+  EXPECT_THROW(p.link(paris, cd), InvalidArgument);  // no NER classifier
 }
 
 TEST_F(PipelineTest, OpeningChecksItsParts) {

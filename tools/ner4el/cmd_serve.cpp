@@ -190,6 +190,42 @@ void add_serve_command(CLI::App& app) {
     server.set_keep_alive_timeout(30);
     server.set_tcp_nodelay(true);
     std::atomic<uint64_t> served{0};
+    // Per-call options of a request body: k, top, ner_cd; threshold, all_case for the spotter.
+    auto call_options_of = [&](const nlohmann::json& body, const nlohmann::json* doc = nullptr) {
+      CallOptions o;
+      auto field = [&](const char* name) -> const nlohmann::json* {
+        if (doc && doc->is_object() && doc->contains(name)) return &(*doc)[name];
+        if (body.is_object() && body.contains(name)) return &body[name];
+        return nullptr;
+      };
+      auto integer = [&](const char* name, std::optional<int>& out) {
+        if (auto* v = field(name)) {
+          if (!v->is_number_integer()) throw InvalidArgument(std::string("field '") + name + "': expected an integer");
+          out = v->get<int>();
+        }
+      };
+      integer("k", o.k);
+      integer("top", o.top);
+      if (auto* v = field("ner_cd")) {
+        if (!v->is_boolean()) throw InvalidArgument("field 'ner_cd': expected true or false");
+        o.ner_cd = v->get<bool>();
+      }
+      auto* threshold = field("threshold");
+      auto* all_case = field("all_case");
+      if (threshold || all_case) {
+        o.spotter = SpotterOptions{};
+        if (threshold) {
+          if (!threshold->is_number()) throw InvalidArgument("field 'threshold': expected a number");
+          o.spotter->threshold = threshold->get<double>();
+        }
+        if (all_case) {
+          if (!all_case->is_boolean()) throw InvalidArgument("field 'all_case': expected true or false");
+          o.spotter->require_capital = !all_case->get<bool>();
+        }
+      }
+      (void)setup.pipeline->linker(o);  // checks ranges and NER-CD now, as a 400
+      return o;
+    };
 
     server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"status", "ok"}, {"linker", setup.kind()}, {"entities", setup.kb->info().entities},
@@ -231,33 +267,36 @@ void add_serve_command(CLI::App& app) {
           return send_error(res, 400, msg);
         }
       }
-      // The count prior gains nothing from batching: it links in the request's own thread.
-      auto results = setup.model ? batcher.submit(std::move(mentions)).get() : setup.linker->link(mentions);
+      CallOptions options;
+      try {
+        if (!single && body.is_object()) options = call_options_of(body);
+      } catch (const InvalidArgument& e) {
+        return send_error(res, 400, e.what());
+      }
+      // The count prior gains nothing from batching: it links in the request's own thread, as do
+      // requests with their own options.
+      auto results = setup.model && !options.any_link_option() ? batcher.submit(std::move(mentions)).get()
+                                                               : setup.pipeline->link(mentions, options);
       nlohmann::json out = nlohmann::json::array();
       for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(items[i], results[i]));
       served += results.size();
       send_json(res, 200, single ? out[0] : out);
     });
     // Links spans of texts: through the batcher when an encoder runs, else in the request's thread.
-    auto link_spans = [&](const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans) {
+    auto link_spans = [&](const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans,
+                          const CallOptions& options = {}) {
       std::vector<Mention> mentions;
       for (size_t d = 0; d < texts.size(); ++d)
         for (const auto& sp : spans[d]) mentions.push_back(mention_in(texts[d], sp));
-      auto results = setup.model ? batcher.submit(mentions).get() : setup.linker->link(mentions);
+      // The shared batcher serves the pipeline's own options; other options link in this thread.
+      auto results = setup.model && !options.any_link_option() ? batcher.submit(mentions).get()
+                                                               : setup.pipeline->link(mentions, options);
       served += results.size();
       std::vector<std::vector<LinkedSpan>> out(texts.size());
       size_t at = 0;
       for (size_t d = 0; d < texts.size(); ++d)
         for (auto& sp : spans[d]) out[d].push_back({std::move(sp), std::move(results[at++])});
       return out;
-    };
-    auto spotter_of = [&](const nlohmann::json& body) {
-      SpotterOptions o;
-      if (body.is_object()) {
-        if (body.contains("threshold") && body["threshold"].is_number()) o.threshold = body["threshold"].get<double>();
-        if (body.contains("all_case") && body["all_case"].is_boolean()) o.require_capital = !body["all_case"].get<bool>();
-      }
-      return o;
     };
     auto parse_body = [](const httplib::Request& req, nlohmann::json& body) -> std::string {
       try {
@@ -277,14 +316,20 @@ void add_serve_command(CLI::App& app) {
       if (!docs.is_array()) return send_error(res, 400, "expected {\"text\": ...}, an array of them or {\"documents\": [...]}");
       std::vector<std::string> texts;
       std::vector<std::vector<TextSpan>> spans;
-      for (size_t i = 0; i < docs.size(); ++i) {
-        if (!docs[i].is_object() || !docs[i].contains("text") || !docs[i]["text"].is_string())
-          return send_error(res, 400, "documents[" + std::to_string(i) + "]: field 'text': expected a string");
-        const auto opts = spotter_of(docs[i].contains("threshold") || docs[i].contains("all_case") ? docs[i] : body);
-        texts.push_back(valid_utf8(docs[i]["text"].get<std::string>()));
-        spans.push_back(setup.pipeline->detect(texts.back(), &opts));
+      CallOptions options;
+      try {
+        options = call_options_of(body);
+        for (size_t i = 0; i < docs.size(); ++i) {
+          if (!docs[i].is_object() || !docs[i].contains("text") || !docs[i]["text"].is_string())
+            return send_error(res, 400, "documents[" + std::to_string(i) + "]: field 'text': expected a string");
+          const auto doc_options = call_options_of(body, &docs[i]);
+          texts.push_back(valid_utf8(docs[i]["text"].get<std::string>()));
+          spans.push_back(setup.pipeline->detect(texts.back(), doc_options.spotter ? &*doc_options.spotter : nullptr));
+        }
+      } catch (const InvalidArgument& e) {
+        return send_error(res, 400, e.what());
       }
-      auto linked = link_spans(texts, std::move(spans));
+      auto linked = link_spans(texts, std::move(spans), options);
       nlohmann::json out = nlohmann::json::array();
       for (size_t d = 0; d < docs.size(); ++d) {
         nlohmann::json doc{{"id", docs[d].contains("id") ? docs[d]["id"] : nlohmann::json(d)}, {"spans", nlohmann::json::array()}};
