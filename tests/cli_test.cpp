@@ -373,3 +373,30 @@ TEST(Cli, AnnotateFindsAndLinksMentionsInRawText) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+TEST(Cli, DeeplyNestedJsonLinesAreMalformedLines) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "title": "Paris", "description": "a city", "aliases": ["Paris"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  test::write_file(dir.file("m.jsonl"), "{\"mention\": " + std::string(300000, '[') + std::string(300000, ']') +
+                                            "}\n{\"mention\": \"Paris\", \"left_context\": \"\", \"right_context\": \"\"}\n");
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model prior -i " + dir.file("m.jsonl") + " 2>/dev/null", &out), 0);
+  std::istringstream lines(out);
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_NE(first.find("m.jsonl:1: JSON nested deeper than 128 levels (at byte 139)"), std::string::npos) << first.substr(0, 300);
+  EXPECT_EQ(nlohmann::json::parse(second)["entity_id"], 1);
+  // The same in a KB source: an error naming the line, no KB written.
+  test::write_file(dir.file("deep.jsonl"), "{\"id\": " + std::string(1000, '[') + "\n");
+  EXPECT_EQ(test::run(tool() + " kb build --entities " + dir.file("deep.jsonl") + " -o " + dir.file("kb2") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("deep.jsonl:1: JSON nested deeper than 128 levels"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("kb2")));
+}
+
+}  // namespace
+}  // namespace ner4el

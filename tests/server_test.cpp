@@ -22,15 +22,23 @@ class Server : public ::testing::Test {
                      R"({"id": 2, "title": "Paris Hilton", "description": "a socialite", "count": 20, "class": "PER", "aliases": ["Paris", "Hilton", "Paris Hilton"]})" "\n"
                      R"({"id": 3, "title": "Charles Bukowski", "description": "a poet", "count": 5, "class": "PER", "aliases": ["Charles Bukowski", "Bukowski"]})" "\n");
     ASSERT_EQ(test::run(std::string(NER4EL_TOOL) + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+    launch({"--max-mentions", "8", "--max-body", "4096"}, pid, port);
+  }
+  // Starts 'ner4el serve' on the fixture's KB with the count prior and extra arguments.
+  void launch(const std::vector<std::string>& extra, pid_t& child, int& bound) {
+    std::vector<std::string> args{NER4EL_TOOL, "serve", "--kb", dir.file("kb"), "--model", "prior", "--port", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
     int out[2];
     ASSERT_EQ(pipe(out), 0);
-    pid = fork();
-    if (pid == 0) {
+    child = fork();
+    if (child == 0) {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       // The count prior: these tests are about HTTP, not about the encoder behind it.
-      execl(NER4EL_TOOL, NER4EL_TOOL, "serve", "--kb", dir.file("kb").c_str(), "--model", "prior", "--port", "0",
-            "--max-mentions", "8", "--max-body", "4096", static_cast<char*>(nullptr));
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(NER4EL_TOOL, argv.data());
       _exit(127);
     }
     close(out[1]);
@@ -39,7 +47,7 @@ class Server : public ::testing::Test {
     while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
     close(out[0]);
     ASSERT_EQ(line.rfind("port ", 0), 0u) << line;
-    port = std::stoi(line.substr(5));
+    bound = std::stoi(line.substr(5));
   }
   void TearDown() override {
     if (pid > 0) {
@@ -176,6 +184,26 @@ TEST_F(Server, AnnotatesText) {
 }
 
 TEST_F(Server, BadRequestsGetJsonErrors) {
+  {  // A body nested 400,000 levels deep, under the body limit (once a stack overflow that killed
+     // the server): 400 naming the depth, and the server answers the next request.
+    pid_t big = -1;
+    int big_port = 0;
+    launch({"--max-body", "2000000"}, big, big_port);
+    httplib::Client deep("127.0.0.1", big_port);
+    deep.set_read_timeout(10, 0);
+    const std::string body = std::string(400000, '[') + std::string(400000, ']');
+    for (const char* route : {"/link", "/annotate", "/"}) {
+      auto r = deep.Post(route, body, "application/json");
+      ASSERT_TRUE(r) << route;
+      EXPECT_EQ(r->status, 400) << route;
+      EXPECT_NE(r->body.find("nested deeper than 128 levels"), std::string::npos) << r->body;
+    }
+    auto h = deep.Get("/health");
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->status, 200);
+    kill(big, SIGKILL);
+    waitpid(big, nullptr, 0);
+  }
   auto c = client();
   auto bad = c.Post("/link", "{not json", "application/json");
   ASSERT_TRUE(bad);

@@ -31,6 +31,12 @@ struct DatasetReport {
   std::vector<std::string> errors;
 };
 
+/// JSON nested deeper than this is refused before it is parsed: a deep document (under any size
+/// limit) would exhaust the stack of whatever walks it.
+inline constexpr std::size_t kMaxJsonDepth = 128;
+/// @throws FormatError "WHERE: JSON nested deeper than 128 levels (at byte N)".
+void check_json_depth(std::string_view text, const std::string& where);
+
 /// Parses one line. file and line_number only go into error messages.
 /// @throws FormatError "file:line: field 'x': ..." for bad JSON, a missing field or a wrong type.
 Mention parse_mention(std::string_view line, const std::string& file, std::size_t line_number,

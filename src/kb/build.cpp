@@ -13,6 +13,7 @@
 #include "kb/alias_hash.h"
 #include "kb/lmdb.h"
 #include "kb/records.h"
+#include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/kb.h"
 #include "ner4el/tokenizer.h"
@@ -66,6 +67,7 @@ int64_t pickle_id(const PickleValue& v, const std::string& file, const std::stri
 }
 
 nlohmann::json parse_json_line(const std::string& line, const std::string& file, size_t n) {
+  check_json_depth(line, location(file, n));
   try {
     auto j = nlohmann::json::parse(line);
     if (!j.is_object()) throw FormatError(location(file, n) + ": expected a JSON object, found " + j.type_name());

@@ -9,6 +9,7 @@
 
 #include "io/mapped_file.h"
 #include "io/pickle.h"
+#include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/torch/bert.h"
 
@@ -209,6 +210,7 @@ StateDict read_safetensors(const std::string& path, bool keep_half) {
     throw FormatError(path + ": safetensors header of " + std::to_string(n) + " bytes runs past the file (" +
                       std::to_string(b.size()) + " bytes)");
   nlohmann::json h;
+  check_json_depth(b.substr(8, n), path + ": safetensors header");
   try {
     h = nlohmann::json::parse(b.substr(8, n));
   } catch (const nlohmann::json::exception& e) {

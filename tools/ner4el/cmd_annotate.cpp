@@ -8,6 +8,7 @@
 #include "link_json.h"
 #include "linker_setup.h"
 #include "release_flags.h"
+#include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/pipeline.h"
 
@@ -103,7 +104,12 @@ void add_annotate_command(CLI::App& app) {
       nlohmann::json id = n;
       std::string body = line;
       if (!from_text && !line.empty() && line[0] == '{') {
-        auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        nlohmann::json j;  // discarded (a parse error) when nested too deep
+        try {
+          check_json_depth(line, "line " + std::to_string(n));
+          j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        } catch (const FormatError&) {
+        }
         if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) {
           pending.push_back({id, "line " + std::to_string(n) + ": expected {\"id\", \"text\"} with a string text"});
           ++errors;

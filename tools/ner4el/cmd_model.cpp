@@ -153,6 +153,7 @@ void add_model_commands(CLI::App& app) {
           ++ln;
           if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
           nlohmann::json j;
+          check_json_depth(line, location(a->data, ln));
           try {
             j = nlohmann::json::parse(line);
           } catch (const nlohmann::json::exception& e) {

@@ -246,9 +246,12 @@ void add_serve_command(CLI::App& app) {
     server.Post("/link", [&](const httplib::Request& req, httplib::Response& res) {
       nlohmann::json body;
       try {
+        check_json_depth(req.body, "request body");
         body = nlohmann::json::parse(req.body);
       } catch (const nlohmann::json::exception& e) {
         return send_error(res, 400, std::string("request body is not valid JSON: ") + e.what());
+      } catch (const FormatError& e) {
+        return send_error(res, 400, e.what());
       }
       const bool single = body.is_object() && !body.contains("mentions");
       nlohmann::json items = single ? nlohmann::json::array({body}) : body.is_object() ? body["mentions"] : body;
@@ -300,9 +303,12 @@ void add_serve_command(CLI::App& app) {
     };
     auto parse_body = [](const httplib::Request& req, nlohmann::json& body) -> std::string {
       try {
+        check_json_depth(req.body, "request body");
         body = nlohmann::json::parse(req.body);
       } catch (const nlohmann::json::exception& e) {
         return std::string("request body is not valid JSON: ") + e.what();
+      } catch (const FormatError& e) {
+        return e.what();
       }
       return "";
     };
@@ -393,7 +399,13 @@ void add_serve_command(CLI::App& app) {
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
       try {
         std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
+      } catch (const InvalidArgument& e) {  // the request's fault
+        send_error(res, 400, e.what());
+      } catch (const FormatError& e) {
+        send_error(res, 422, e.what());
+      } catch (const NotFound& e) {
+        send_error(res, 404, e.what());
+      } catch (const std::exception& e) {  // ours
         send_error(res, 500, e.what());
       } catch (...) {
         send_error(res, 500, "internal error");

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "ner4el/default_model.h"
+#include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/tokenizer.h"
 
@@ -37,6 +38,7 @@ void add_tokenize_command(CLI::App& app) {
       ++line_no;
       if (args->jsonl) {
         nlohmann::json j;
+        check_json_depth(line, "<stdin>:" + std::to_string(line_no));
         try {
           j = nlohmann::json::parse(line);
         } catch (const nlohmann::json::exception& e) {
