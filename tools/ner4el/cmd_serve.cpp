@@ -141,7 +141,7 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 void add_serve_command(CLI::App& app) {
   struct Args {
     std::string kb, model, vocab, index, host = "127.0.0.1";
-    int port = 8080, threads = 16, batch_wait_ms = 5;
+    int port = 8080, threads = 64, batch_wait_ms = 5, idle_timeout = 5;
     size_t max_body = 1 << 20, max_mentions = 256, max_batch = 64;
     LinkOptions opt;
   };
@@ -159,7 +159,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--host", a->host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", a->port, "port (0: pick a free one and print it)")->capture_default_str();
   cmd->add_option("--threads", a->threads, "HTTP worker threads")->capture_default_str();
-  cmd->add_option("--max-body", a->max_body, "largest request body in bytes (larger: 413)")->capture_default_str();
+  cmd->add_option("--max-body", a->max_body, "largest request body in bytes, after decompression (larger: 413)")->capture_default_str();
+  cmd->add_option("--idle-timeout", a->idle_timeout, "seconds a connection may stay silent (idle keep-alive, slow request)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   cmd->add_option("--max-mentions", a->max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
   auto rf = add_release_flags(cmd);
@@ -187,7 +190,10 @@ void add_serve_command(CLI::App& app) {
     server.set_payload_max_length(a->max_body);
     // Long keep-alive: clients that reconnect every few requests race the server's close.
     server.set_keep_alive_max_count(100000);
-    server.set_keep_alive_timeout(30);
+    // An idle or slow client holds a worker thread; it is cut after --idle-timeout seconds of silence.
+    server.set_keep_alive_timeout(a->idle_timeout);
+    server.set_read_timeout(a->idle_timeout, 0);
+    server.set_write_timeout(a->idle_timeout, 0);
     server.set_tcp_nodelay(true);
     std::atomic<uint64_t> served{0};
     // Per-call options of a request body: k, top, ner_cd; threshold, all_case for the spotter.
@@ -243,11 +249,37 @@ void add_serve_command(CLI::App& app) {
       send_json(res, 200, {{"id", e->id}, {"title", e->title}, {"description", e->description}, {"count", e->count},
                            {"class", e->ner_class}});
     });
-    server.Post("/link", [&](const httplib::Request& req, httplib::Response& res) {
+    // Bodies are read through a content reader that stops at --max-body of *decompressed* bytes
+    // (cpp-httplib inflates gzip/deflate/br bodies, and its own limit counts the compressed bytes).
+    using BodyHandler = std::function<void(const httplib::Request&, const std::string&, httplib::Response&)>;
+    auto limited = [&](BodyHandler handler) {
+      return [&, handler](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+        std::string body;
+        bool over = false;
+        const bool read = reader([&](const char* data, size_t n) {
+          if (n > a->max_body - std::min(a->max_body, body.size())) {
+            over = true;
+            return false;
+          }
+          body.append(data, n);
+          return true;
+        });
+        uint64_t declared = 0;
+        try {
+          if (req.has_header("Content-Length")) declared = std::stoull(req.get_header_value("Content-Length"));
+        } catch (...) {
+        }
+        if (over || (!read && declared > a->max_body))
+          return send_error(res, 413, "request body over " + std::to_string(a->max_body) + " bytes (--max-body; after decompression)");
+        if (!read) return send_error(res, 400, "the request body could not be read");
+        handler(req, body, res);
+      };
+    };
+    server.Post("/link", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
       nlohmann::json body;
       try {
-        check_json_depth(req.body, "request body");
-        body = nlohmann::json::parse(req.body);
+        check_json_depth(raw, "request body");
+        body = nlohmann::json::parse(raw);
       } catch (const nlohmann::json::exception& e) {
         return send_error(res, 400, std::string("request body is not valid JSON: ") + e.what());
       } catch (const FormatError& e) {
@@ -284,7 +316,7 @@ void add_serve_command(CLI::App& app) {
       for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(items[i], results[i]));
       served += results.size();
       send_json(res, 200, single ? out[0] : out);
-    });
+    }));
     // Links spans of texts: through the batcher when an encoder runs, else in the request's thread.
     auto link_spans = [&](const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans,
                           const CallOptions& options = {}) {
@@ -301,10 +333,10 @@ void add_serve_command(CLI::App& app) {
         for (auto& sp : spans[d]) out[d].push_back({std::move(sp), std::move(results[at++])});
       return out;
     };
-    auto parse_body = [](const httplib::Request& req, nlohmann::json& body) -> std::string {
+    auto parse_body = [](const std::string& raw, nlohmann::json& body) -> std::string {
       try {
-        check_json_depth(req.body, "request body");
-        body = nlohmann::json::parse(req.body);
+        check_json_depth(raw, "request body");
+        body = nlohmann::json::parse(raw);
       } catch (const nlohmann::json::exception& e) {
         return std::string("request body is not valid JSON: ") + e.what();
       } catch (const FormatError& e) {
@@ -314,9 +346,9 @@ void add_serve_command(CLI::App& app) {
     };
     // POST /annotate: {"text": ..., "id"?: ..., "threshold"?: x, "all_case"?: bool}, or an array of
     // such documents (or {"documents": [...]}): the JSON of 'ner4el annotate'.
-    server.Post("/annotate", [&](const httplib::Request& req, httplib::Response& res) {
+    server.Post("/annotate", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
       nlohmann::json body;
-      if (auto err = parse_body(req, body); !err.empty()) return send_error(res, 400, err);
+      if (auto err = parse_body(raw, body); !err.empty()) return send_error(res, 400, err);
       const bool single = body.is_object() && !body.contains("documents");
       nlohmann::json docs = single ? nlohmann::json::array({body}) : body.is_object() ? body["documents"] : body;
       if (!docs.is_array()) return send_error(res, 400, "expected {\"text\": ...}, an array of them or {\"documents\": [...]}");
@@ -343,16 +375,16 @@ void add_serve_command(CLI::App& app) {
         out.push_back(std::move(doc));
       }
       send_json(res, 200, single ? out[0] : out);
-    });
+    }));
     // POST /: REL's API. {"text": ..., "spans": []} finds and links the mentions (REL's end-to-end
     // mode); with "spans": [[start, length], ...] (code points) it links those spans only (REL's ED
     // mode). Answer: [[start, length, mention, entity_title, ed_score, md_score, tag], ...].
     server.Get("/", [&](const httplib::Request&, httplib::Response& res) {  // REL's status answer
       send_json(res, 200, {{"schemaVersion", 1}, {"label", "status"}, {"message", "up"}, {"color", "green"}});
     });
-    auto rel = [&](const httplib::Request& req, httplib::Response& res) {
+    auto rel = limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
       nlohmann::json body;
-      if (auto err = parse_body(req, body); !err.empty()) return send_error(res, 400, err);
+      if (auto err = parse_body(raw, body); !err.empty()) return send_error(res, 400, err);
       if (!body.is_object() || !body.contains("text") || !body["text"].is_string())
         return send_error(res, 400, "expected REL's request {\"text\": \"...\", \"spans\": []}");
       const std::string text = valid_utf8(body["text"].get<std::string>());
@@ -387,7 +419,7 @@ void add_serve_command(CLI::App& app) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& s : linked[0]) out.push_back(rel_json(s));
       send_json(res, 200, out);
-    };
+    });
     server.Post("/", rel);
     server.Post("/ne", rel);  // REL's other name for it
     server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
