@@ -400,3 +400,35 @@ TEST(Cli, DeeplyNestedJsonLinesAreMalformedLines) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// Invalid UTF-8 in a line once aborted the run (exit 134) and left a partial .tmp; an output path
+// that is a directory was accepted.
+TEST(Cli, InvalidUtf8LineIsAnErrorObjectAndTheRunGoesOn) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "title": "Paris", "description": "a city", "aliases": ["Paris"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  test::write_file(dir.file("m.jsonl"), "{\"mention\": \"Par\xffis\", \"left_context\": \"\", \"right_context\": \"\"}\n"
+                                        "{\"mention\": \"Paris\", \"left_context\": \"\", \"right_context\": \"\"}\n");
+  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model prior -i " + dir.file("m.jsonl") + " -o " +
+                      dir.file("out.jsonl") + " 2>/dev/null"),
+            0);
+  std::istringstream lines(test::read_file(dir.file("out.jsonl")));
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  auto e = nlohmann::json::parse(first);  // valid JSON, the bad byte replaced
+  EXPECT_NE(e["error"].get<std::string>().find("m.jsonl:1: not valid JSON"), std::string::npos) << first;
+  EXPECT_EQ(nlohmann::json::parse(second)["entity_id"], 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out.jsonl.tmp")));
+  std::string out;
+  std::filesystem::create_directories(dir.file("adir"));
+  EXPECT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model prior -i " + dir.file("m.jsonl") + " -o " +
+                      dir.file("adir") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el

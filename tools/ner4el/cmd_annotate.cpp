@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "output.h"
 #include "link_json.h"
 #include "linker_setup.h"
 #include "release_flags.h"
@@ -61,15 +62,8 @@ void add_annotate_command(CLI::App& app) {
     } else if (!from_text) {
       in = &std::cin;
     }
-    std::ofstream out_file;
-    std::string tmp;
-    std::ostream* out = &std::cout;
-    if (!a->output.empty()) {
-      tmp = a->output + ".tmp";
-      out_file.open(tmp);
-      if (!out_file) throw Error("cannot write " + tmp);
-      out = &out_file;
-    }
+    OutputFile output(a->output);
+    std::ostream* out = &output.stream();
     // Each line is a document; a line that is a JSON object is {"id", "text"}. Documents are linked
     // in batches and written in input order, malformed lines as {"id", "error"} in their place.
     struct Pending {
@@ -83,7 +77,7 @@ void add_annotate_command(CLI::App& app) {
       size_t d = 0;
       for (const auto& p : pending) {
         if (!p.error.is_null()) {
-          *out << nlohmann::json{{"id", p.id}, {"error", p.error}}.dump() << "\n";
+          *out << json_text({{"id", p.id}, {"error", p.error}}) << "\n";
           continue;
         }
         nlohmann::json doc{{"id", p.id}, {"spans", nlohmann::json::array()}};
@@ -92,7 +86,7 @@ void add_annotate_command(CLI::App& app) {
           linked += !s.result.ranked.empty();
         }
         spans += results[d++].size();
-        *out << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        *out << json_text(doc) << "\n";
       }
       docs += texts.size();
       pending.clear();
@@ -123,11 +117,7 @@ void add_annotate_command(CLI::App& app) {
       if (texts.size() >= static_cast<size_t>(std::max(1, a->batch))) flush();
     }
     flush();
-    if (!a->output.empty()) {
-      out_file.close();
-      if (!out_file) throw Error("write to " + tmp + " failed");
-      std::filesystem::rename(tmp, a->output);
-    }
+    output.commit();
     std::cerr << "annotated " << docs << " document(s): " << spans << " mention(s) found, " << linked << " linked with the "
               << setup.kind() << (errors ? "; " + std::to_string(errors) + " malformed line(s)" : "")
               << (a->output.empty() ? "" : "; wrote " + a->output) << "\n";

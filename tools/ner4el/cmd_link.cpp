@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "output.h"
 #include "link_json.h"
 #include "linker_setup.h"
 #include "release_flags.h"
@@ -56,15 +57,8 @@ void add_link_command(CLI::App& app) {
       if (!file) throw NotFound("cannot open " + a->input);
       in = &file;
     }
-    std::ofstream out_file;
-    std::string tmp;
-    std::ostream* out = &std::cout;
-    if (!a->output.empty()) {
-      tmp = a->output + ".tmp";
-      out_file.open(tmp);
-      if (!out_file) throw Error("cannot write " + tmp);
-      out = &out_file;
-    }
+    OutputFile output(a->output);
+    std::ostream* out = &output.stream();
     size_t n = 0, linked = 0, errors = 0, unknown = 0, gold = 0, correct = 0;
     // Lines are read in batches; each batch's valid mentions are linked together, and every line
     // (valid or not) is written back in input order.
@@ -80,7 +74,7 @@ void add_link_command(CLI::App& app) {
       size_t r = 0;
       for (auto& p : pending) {
         if (!p.valid) {
-          *out << p.json.dump() << "\n";
+          *out << json_text(p.json) << "\n";
           continue;
         }
         const auto& res = results[r];
@@ -99,7 +93,7 @@ void add_link_command(CLI::App& app) {
           auto g = setup.kb->id_of_title(*m.output, a->opt.quirks.title_last_wins);
           j["gold_id"] = g ? nlohmann::json(*g) : nlohmann::json();
         }
-        *out << j.dump() << "\n";
+        *out << json_text(j) << "\n";
       }
       pending.clear();
       batch.clear();
@@ -120,11 +114,7 @@ void add_link_command(CLI::App& app) {
       if (batch.size() >= static_cast<size_t>(std::max(1, a->batch))) flush();
     }
     flush();
-    if (!a->output.empty()) {
-      out_file.close();
-      if (!out_file) throw Error("write to " + tmp + " failed");
-      std::filesystem::rename(tmp, a->output);
-    }
+    output.commit();
     std::cerr << "linked " << linked << " mention(s) with " << "the " << setup.kind() << "; " << unknown << " without candidates; "
               << errors << " malformed line(s)";
     if (gold) std::cerr << "; " << correct << "/" << gold << " linked mentions match the gold title";

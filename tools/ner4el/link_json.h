@@ -8,6 +8,12 @@
 
 namespace ner4el::cli {
 
+/// JSON text of j on one line; invalid UTF-8 in strings (from a user's file) becomes U+FFFD instead
+/// of an exception, so an error object can always be written.
+inline std::string json_text(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 inline nlohmann::json scored_json(const ScoredEntity& e) {
   nlohmann::json j{{"entity_id", e.id}, {"title", e.title}, {"class", e.ner_class}, {"score", e.score}};
   if (e.normalised) j["normalised_score"] = std::isnan(*e.normalised) ? nlohmann::json() : nlohmann::json(*e.normalised);
