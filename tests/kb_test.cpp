@@ -308,3 +308,40 @@ TEST(KbHostile, CorruptAliasHashGivesErrorsNotHangs) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// A truncated or foreign data.mdb once crashed inside LMDB (SIGBUS on the first read past its end).
+TEST(KbHostile, TruncatedOrForeignStoreIsRefusedBeforeLmdbReadsIt) {
+  test::TempDir dir;
+  std::string lines;
+  for (int i = 1; i <= 3000; ++i)
+    lines += R"({"id": )" + std::to_string(i) + R"(, "title": "E)" + std::to_string(i) + R"(", "description": ")" +
+             std::string(200, 'x') + R"(", "aliases": ["a)" + std::to_string(i) + R"("]})" "\n";
+  test::write_file(dir.file("e.jsonl"), lines);
+  KbSources src;
+  src.entities = dir.file("e.jsonl");
+  build_knowledge_base(src, dir.file("kb"));
+  const std::string store = dir.file("kb/data.mdb");
+  const std::string good = test::read_file(store);
+  ASSERT_GT(good.size(), 100000u);
+  auto expect_refused = [&](const std::string& bytes, const std::string& what) {
+    test::write_file(store, bytes);
+    try {
+      KnowledgeBase::open(dir.file("kb"));
+      FAIL() << what;
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("rebuild it"), std::string::npos) << e.what();
+    }
+  };
+  expect_refused(good.substr(0, good.size() / 2), "is truncated");
+  expect_refused(std::string(good.size(), 'x'), "has no LMDB meta page");
+  expect_refused(good.substr(0, 100), "too short");
+  test::write_file(store, good);
+  EXPECT_EQ(KnowledgeBase::open(dir.file("kb")).entity(2999)->title, "E2999");
+}
+
+}  // namespace
+}  // namespace ner4el

@@ -1,6 +1,7 @@
 #include <cstring>
 #include <mutex>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "kb/alias_hash.h"
@@ -88,9 +89,41 @@ KnowledgeBase::~KnowledgeBase() = default;
 KnowledgeBase::KnowledgeBase(KnowledgeBase&&) noexcept = default;
 KnowledgeBase& KnowledgeBase::operator=(KnowledgeBase&&) noexcept = default;
 
+namespace {
+/// LMDB maps data.mdb and trusts it: a truncated file faults (SIGBUS) on the first read past its end.
+/// Its two meta pages (LMDB 0.9's layout: page header 16 bytes, then magic, version, address,
+/// map size, two 48-byte table records, last page, transaction id) say how many pages the newest
+/// transaction uses; the file must hold them all.
+void check_lmdb_file(const fs::path& file, const std::string& dir) {
+  auto corrupt = [&](const std::string& why) {
+    return FormatError(dir + ": corrupt knowledge base (data.mdb " + why + "); rebuild it with 'ner4el kb build'");
+  };
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) throw corrupt("is not a regular file");
+  const uint64_t size = fs::file_size(file, ec);
+  std::ifstream in(file, std::ios::binary);
+  char meta[2][160];
+  in.read(meta[0], 160);
+  if (!in || size < 2 * 160) throw corrupt("is too short for its meta pages");
+  auto u32 = [](const char* p, size_t off) { uint32_t v; std::memcpy(&v, p + off, 4); return v; };
+  auto u64 = [](const char* p, size_t off) { uint64_t v; std::memcpy(&v, p + off, 8); return v; };
+  const uint32_t psize = u32(meta[0], 40);  // the free table's md_pad holds the page size
+  if (u32(meta[0], 16) != 0xBEEFC0DE || psize < 512 || psize > (1u << 16) || (psize & (psize - 1)))
+    throw corrupt("has no LMDB meta page");
+  in.seekg(static_cast<std::streamoff>(psize));
+  in.read(meta[1], 160);
+  const bool second = in && u32(meta[1], 16) == 0xBEEFC0DE && u64(meta[1], 144) > u64(meta[0], 144);
+  const uint64_t last_page = u64(meta[second ? 1 : 0], 136);
+  if (last_page >= size / psize || size / psize - last_page < 1)
+    throw corrupt("is truncated: " + std::to_string(size) + " bytes, its last page " + std::to_string(last_page) +
+                  " of " + std::to_string(psize) + " bytes ends past them");
+}
+}  // namespace
+
 KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   if (!fs::exists(fs::path(dir) / "data.mdb"))
     throw NotFound(dir + ": no knowledge base here (expected data.mdb; build one with 'ner4el kb build')");
+  check_lmdb_file(fs::path(dir) / "data.mdb", dir);
   auto impl = std::make_unique<Impl>();
   kb::check(mdb_env_create(&impl->env), "LMDB");
   mdb_env_set_maxdbs(impl->env, 8);
