@@ -126,7 +126,7 @@ std::optional<std::vector<int64_t>> AliasHash::find(std::string_view key) const 
     std::memcpy(&n, data_ + off + 4 + kl, 4);
     if (static_cast<uint64_t>(n) > (left - kl) / 8) throw corrupt("ids of the record at " + std::to_string(off) + " run past the file");
     std::vector<int64_t> ids(n);
-    std::memcpy(ids.data(), data_ + off + 8 + kl, static_cast<size_t>(n) * 8);
+    if (n) std::memcpy(ids.data(), data_ + off + 8 + kl, static_cast<size_t>(n) * 8);  // (no null pointer when empty)
     return ids;
   }
   throw corrupt("no empty slot");
