@@ -432,3 +432,24 @@ TEST(Cli, InvalidUtf8LineIsAnErrorObjectAndTheRunGoesOn) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// A KB with no alias at all once failed with "disk full?"; a directory given as the input file was
+// read as an empty file.
+TEST(Cli, KbWithoutAliasesAndDirectoriesAsInputs) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "title": "Paris", "description": "a city"})" "\n");
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " 2>&1", &out), 0) << out;
+  ASSERT_EQ(test::run(tool() + " kb candidates " + dir.file("kb") + " Paris 2>&1", &out), 0) << out;
+  std::filesystem::create_directories(dir.file("adir"));
+  EXPECT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model prior -i " + dir.file("adir") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
+  EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + dir.file("adir") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el

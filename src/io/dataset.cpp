@@ -1,5 +1,6 @@
 #include "ner4el/dataset.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -72,6 +73,7 @@ std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions
   std::istream* in = &std::cin;
   const std::string name = path == "-" ? "<stdin>" : path;
   if (path != "-") {
+    if (std::filesystem::is_directory(path)) throw InvalidArgument("data set " + path + " is a directory, not a JSON Lines file");
     file.open(path, std::ios::binary);
     if (!file) throw NotFound("cannot open data set " + path);
     in = &file;

@@ -74,7 +74,7 @@ void AliasHashWriter::write() {
     out.write(reinterpret_cast<const char*>(&data_offset), 8);
     out.write(reinterpret_cast<const char*>(slots_.data()), static_cast<std::streamsize>(n * 8));
     std::ifstream spool(path + ".data", std::ios::binary);
-    out << spool.rdbuf();
+    if (data_size_ > 0) out << spool.rdbuf();  // (inserting an empty buffer sets failbit)
     if (!out || static_cast<uint64_t>(out.tellp()) != data_offset + data_size_)
       throw Error("write to " + tmp + " failed (disk full?)");
   }

@@ -53,6 +53,7 @@ void add_link_command(CLI::App& app) {
     std::istream* in = &std::cin;
     const std::string name = a->input == "-" ? "<stdin>" : a->input;
     if (a->input != "-") {
+      if (std::filesystem::is_directory(a->input)) throw InvalidArgument("input " + a->input + " is a directory, not a mentions file");
       file.open(a->input);
       if (!file) throw NotFound("cannot open " + a->input);
       in = &file;
