@@ -1,4 +1,5 @@
 // Weight files as state dicts: torch.save zip archives (via the safe pickle reader) and safetensors.
+#include <array>
 #include <zip.h>
 
 #include <cstring>
@@ -224,19 +225,29 @@ StateDict read_safetensors(const std::string& path, bool keep_half) {
     const auto& e = it.value();
     if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") || !e.contains("data_offsets"))
       throw FormatError(where + ": header entry needs dtype, shape and data_offsets");
-    torch::Dtype dtype = safetensors_dtype(e["dtype"].get<std::string>(), where);
-    std::vector<int64_t> shape = e["shape"].get<std::vector<int64_t>>();
-    auto off = e["data_offsets"].get<std::vector<uint64_t>>();
-    if (off.size() != 2 || off[0] > off[1] || off[1] > data.size())
-      throw FormatError(where + ": data_offsets out of the file's data (" + std::to_string(data.size()) + " bytes)");
-    uint64_t elements = 1;
-    for (int64_t s : shape) {
-      if (s < 0) throw FormatError(where + ": negative dimension");
-      elements *= static_cast<uint64_t>(s);
+    // Each field type-checked (a wrong JSON type is the file's error, named, not a library's).
+    if (!e["dtype"].is_string()) throw FormatError(where + ": field 'dtype': expected a string");
+    const auto& jshape = e["shape"];
+    if (!jshape.is_array() || jshape.size() > 16) throw FormatError(where + ": field 'shape': expected an array of at most 16 sizes");
+    std::vector<int64_t> shape;
+    for (const auto& d : jshape) {
+      if (!d.is_number_unsigned()) throw FormatError(where + ": field 'shape': expected non-negative integers");
+      shape.push_back(d.get<int64_t>());
     }
-    if (elements * torch::elementSize(dtype) != off[1] - off[0])
-      throw FormatError(where + ": shape needs " + std::to_string(elements * torch::elementSize(dtype)) +
-                        " bytes, data_offsets give " + std::to_string(off[1] - off[0]));
+    const auto& joff = e["data_offsets"];
+    if (!joff.is_array() || joff.size() != 2 || !joff[0].is_number_unsigned() || !joff[1].is_number_unsigned())
+      throw FormatError(where + ": field 'data_offsets': expected [begin, end]");
+    const std::array<uint64_t, 2> off{joff[0].get<uint64_t>(), joff[1].get<uint64_t>()};
+    torch::Dtype dtype = safetensors_dtype(e["dtype"].get<std::string>(), where);
+    if (off[0] > off[1] || off[1] > data.size())
+      throw FormatError(where + ": data_offsets out of the file's data (" + std::to_string(data.size()) + " bytes)");
+    uint64_t bytes = torch::elementSize(dtype);
+    for (int64_t d : shape)
+      if (d < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes))
+        throw FormatError(where + ": field 'shape': the tensor's size overflows");
+    if (bytes != off[1] - off[0])
+      throw FormatError(where + ": shape needs " + std::to_string(bytes) + " bytes, data_offsets give " +
+                        std::to_string(off[1] - off[0]));
     auto t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
     std::memcpy(t.data_ptr(), data.data() + off[0], off[1] - off[0]);
     if (!keep_half && (dtype == torch::kFloat16 || dtype == torch::kBFloat16)) t = t.to(torch::kFloat32);

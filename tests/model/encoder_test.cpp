@@ -2,6 +2,7 @@
 // tests/data/make_bert_fixture.py (plain torch.nn.functional).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -255,6 +256,44 @@ TEST(Encoder, MinMaxNormalisationFollowsSpec) {
   EXPECT_NEAR(s[0][0].item<float>(), 1.f, 1e-6);
   EXPECT_NEAR(s[0][1].item<float>(), 0.f, 1e-6);
   EXPECT_NEAR(s[0][2].item<float>(), std::sqrt(0.5f), 1e-6);
+}
+
+}  // namespace
+}  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// Safetensors headers with wrong JSON types once escaped as library exceptions (abort), and a shape
+// whose size wraps around 2^64 was taken for a small tensor. Each is a FormatError naming the field.
+TEST(Encoder, HostileSafetensorsHeadersNameTheField) {
+  test::TempDir dir;
+  auto write = [&](const std::string& header) {
+    std::string b(8, '\0');
+    const uint64_t n = header.size();
+    std::memcpy(b.data(), &n, 8);
+    b += header + std::string(8, '\0');
+    test::write_file(dir.file("w.safetensors"), b);
+    return dir.file("w.safetensors");
+  };
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({"w": {"dtype": 5, "shape": [1], "data_offsets": [0, 4]}})", "field 'dtype'"},
+      {R"({"w": {"dtype": "F32", "shape": "x", "data_offsets": [0, 4]}})", "field 'shape'"},
+      {R"({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", "field 'shape'"},
+      {R"({"w": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 0]}})", "size overflows"},
+      {R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, "4"]}})", "field 'data_offsets'"},
+      {R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 18446744073709551615]}})", "out of the file's data"},
+      {"{\"w\": " + std::string(500, '[') + std::string(500, ']') + "}", "nested deeper"},
+  };
+  for (const auto& [header, what] : cases) {
+    try {
+      read_state_dict(write(header));
+      FAIL() << header.substr(0, 80);
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("w.safetensors"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
