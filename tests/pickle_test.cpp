@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <filesystem>
 
 #include "ner4el/error.h"
@@ -166,6 +168,51 @@ TEST(Pickle, StreamingNeverTouchesWhatItFreed) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("already streamed"), std::string::npos) << e.what();
   }
+}
+
+}  // namespace
+}  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// Protocol 0's text numbers read as CPython reads them (int(text, 0), float(text)), checked against
+// CPython itself; and integers wider than 64 bits are errors, not approximate floats.
+TEST(Pickle, TextNumbersAsCPythonReadsThem) {
+  test::TempDir dir;
+  const std::vector<std::string> ints{"I0x1F\n.", "I-5\n.", "I1_000\n.", "L0o17L\n.", "I0b101\n.", "I 7 \n.",
+                                      "L-9223372036854775808L\n.", "I012\n."};
+  const std::vector<std::string> floats{"F4.9e-324\n.", "F-0.5\n.", "Finf\n."};
+  const std::vector<std::string> bad{"I12abc\n.", "L012L\n.", "F1e400\n.", "F1.5x\n.", "I\n.", "I1__0\n."};
+  auto cpython = [&](const std::string& bytes) {
+    test::write_file(dir.file("p.pkl"), bytes);
+    std::string out;
+    const int rc = test::run(std::string(NER4EL_PYTHON) + " -c \"import pickle; print(repr(pickle.load(open('" + dir.file("p.pkl") +
+                                 "', 'rb'))))\" 2>/dev/null",
+                             &out);
+    return rc == 0 ? out.substr(0, out.find('\n')) : std::string("error");
+  };
+  for (const auto& p : ints) {
+    auto doc = PickleDocument::load_bytes(p, "p");
+    EXPECT_EQ(std::to_string(doc.root().as_int()), cpython(p)) << p;
+  }
+  for (const auto& p : floats) {
+    auto doc = PickleDocument::load_bytes(p, "p");
+    const double d = doc.root().as_float();
+    const std::string want = cpython(p);
+    if (std::isinf(d)) EXPECT_EQ(want, d > 0 ? "inf" : "-inf") << p;
+    else EXPECT_DOUBLE_EQ(d, std::strtod(want.c_str(), nullptr)) << p;
+  }
+  for (const auto& p : bad) {
+    EXPECT_EQ(cpython(p), "error") << p;  // CPython refuses them too
+    EXPECT_THROW(PickleDocument::load_bytes(p, "p"), FormatError) << p;
+  }
+  // Beyond 64 bits CPython makes a big int; nothing here can hold one: an error, never a wrong value.
+  EXPECT_EQ(cpython("I9223372036854775808\n."), "9223372036854775808");
+  EXPECT_THROW(PickleDocument::load_bytes("I9223372036854775808\n.", "p"), FormatError);
+  // LONG1 of 9 bytes: 2**64 does not fit; -1 padded with a sign byte does.
+  EXPECT_THROW(PickleDocument::load_bytes(std::string("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.", 14), "p"), FormatError);
+  EXPECT_EQ(PickleDocument::load_bytes(std::string("\x80\x02\x8a\x09\xff\xff\xff\xff\xff\xff\xff\xff\xff.", 14), "p").root().as_int(), -1);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "io/pickle.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <cstring>
 #include <deque>
 #include <unordered_map>
@@ -243,17 +246,62 @@ class Unpickler {
 
 PickleValue Unpickler::make_int_bytes(const char* p, size_t n) {
   if (n == 0) return PickleValue::integer(0);
-  if (n <= 8) {
-    uint64_t u = 0;
-    for (size_t i = 0; i < n; ++i) u |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
-    if (n < 8 && (static_cast<uint8_t>(p[n - 1]) & 0x80)) u |= ~0ull << (8 * n);  // sign-extend
-    return PickleValue::integer(static_cast<int64_t>(u));
+  // Little-endian two's complement. Wider than 8 bytes is fine when the extra bytes only extend the
+  // sign; otherwise the value needs more than 64 bits, which nothing here can hold.
+  const bool neg = static_cast<uint8_t>(p[n - 1]) & 0x80;
+  for (size_t i = 8; i < n; ++i)
+    if (static_cast<uint8_t>(p[i]) != (neg ? 0xFF : 0x00)) fail("an integer of " + std::to_string(n) + " bytes does not fit in 64 bits");
+  if (n > 8 && ((static_cast<uint8_t>(p[7]) & 0x80) != 0) != neg) fail("an integer of " + std::to_string(n) + " bytes does not fit in 64 bits");
+  const size_t m = std::min<size_t>(n, 8);
+  uint64_t u = 0;
+  for (size_t i = 0; i < m; ++i) u |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  if (m < 8 && neg) u |= ~0ull << (8 * m);  // sign-extend
+  return PickleValue::integer(static_cast<int64_t>(u));
+}
+
+namespace {
+std::string_view trim_ascii(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+// Python's int(text, 0), as protocol 0's INT and LONG use it: optional sign, 0x/0o/0b prefixes,
+// underscores between digits, no leading zeros on a decimal; the whole text must be the number.
+static std::optional<int64_t> parse_python_int(std::string_view text) {
+  std::string_view s = trim_ascii(text);
+  bool neg = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
   }
-  // Wider than 64 bits: kept as an approximate float (no such value occurs in NER4EL files).
-  double d = 0;
-  bool neg = static_cast<uint8_t>(p[n - 1]) & 0x80;
-  for (size_t i = n; i-- > 0;) d = d * 256 + static_cast<uint8_t>(neg ? ~p[i] : p[i]);
-  return PickleValue::real(neg ? -(d + 1) : d);
+  int base = 10;
+  if (s.size() > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X' || s[1] == 'o' || s[1] == 'O' || s[1] == 'b' || s[1] == 'B')) {
+    base = (s[1] == 'x' || s[1] == 'X') ? 16 : (s[1] == 'o' || s[1] == 'O') ? 8 : 2;
+    s.remove_prefix(2);
+    if (!s.empty() && s[0] == '_') s.remove_prefix(1);
+  }
+  if (s.empty() || s.front() == '_' || s.back() == '_') return std::nullopt;
+  unsigned __int128 v = 0;
+  bool nonzero_seen = false;
+  char prev = 0;
+  for (char c : s) {
+    if (c == '_') {
+      if (prev == '_') return std::nullopt;
+      prev = c;
+      continue;
+    }
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : 99;
+    if (d >= base) return std::nullopt;
+    if (d != 0) nonzero_seen = true;
+    v = v * static_cast<unsigned>(base) + static_cast<unsigned>(d);
+    if (v > (static_cast<unsigned __int128>(1) << 63)) return std::nullopt;  // past int64
+    prev = c;
+  }
+  if (base == 10 && nonzero_seen && s[0] == '0') return std::nullopt;  // "012" is not Python
+  if (!neg && v > static_cast<unsigned __int128>(INT64_MAX)) return std::nullopt;
+  return neg ? static_cast<int64_t>(-static_cast<__int128>(v)) : static_cast<int64_t>(v);
 }
 
 PickleValue Unpickler::decode_raw_unicode_escape(std::string_view s) {
@@ -374,11 +422,17 @@ PickleValue Unpickler::run() {
         if (s == "01" || s == "00") {
           stack_.push_back(PickleValue::boolean(s == "01"));
         } else {
-          try {
-            stack_.push_back(PickleValue::integer(std::stoll(std::string(s))));
-          } catch (...) {
-            fail("INT argument '" + std::string(s) + "' is not an integer");
-          }
+          // As CPython's _pickle: C's strtol with base 0 first (so "012" is octal 10), and when that
+          // does not take the whole line, Python's int(text, 0) ("0b101", "1_000").
+          const std::string text(s);
+          errno = 0;
+          char* end = nullptr;
+          const long long c = text.empty() ? 0 : std::strtoll(text.c_str(), &end, 0);
+          std::optional<int64_t> v;
+          if (!text.empty() && errno == 0 && end == text.c_str() + text.size()) v = c;
+          else if (errno != ERANGE) v = parse_python_int(s);
+          if (!v) fail("INT argument '" + text.substr(0, 40) + "' is not a 64-bit integer");
+          stack_.push_back(PickleValue::integer(*v));
         }
         break;
       }
@@ -388,11 +442,9 @@ PickleValue Unpickler::run() {
       case 'L': {  // LONG (text, trailing 'L')
         std::string s(line());
         if (!s.empty() && s.back() == 'L') s.pop_back();
-        try {
-          stack_.push_back(PickleValue::integer(std::stoll(s)));
-        } catch (...) {
-          fail("LONG argument '" + s + "' is not a 64-bit integer");
-        }
+        auto v = parse_python_int(s);
+        if (!v) fail("LONG argument '" + s.substr(0, 40) + "' is not a 64-bit integer");
+        stack_.push_back(PickleValue::integer(*v));
         break;
       }
       case 0x8a: {  // LONG1
@@ -408,12 +460,15 @@ PickleValue Unpickler::run() {
         break;
       }
       case 'F': {
-        std::string s(line());
-        try {
-          stack_.push_back(PickleValue::real(std::stod(s)));
-        } catch (...) {
-          fail("FLOAT argument '" + s + "' is not a number");
-        }
+        // Python's float(text): the whole text; subnormals, inf and nan included; a finite text too large
+        // for a double is an error, as CPython's OverflowError.
+        std::string s(trim_ascii(line()));
+        char* end = nullptr;
+        errno = 0;
+        const double d = s.empty() ? 0.0 : std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size()) fail("FLOAT argument '" + s.substr(0, 40) + "' is not a number");
+        if (errno == ERANGE && std::isinf(d)) fail("FLOAT argument '" + s.substr(0, 40) + "' is out of range");  // as CPython
+        stack_.push_back(PickleValue::real(d));
         break;
       }
       case 'G': {  // BINFLOAT: big-endian double
