@@ -1,8 +1,15 @@
 // The ner4el tool, run as a user would.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -449,6 +456,53 @@ TEST(Cli, KbWithoutAliasesAndDirectoriesAsInputs) {
   EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
   EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + dir.file("adir") + " 2>&1", &out), 1);
   EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// A kb build killed half-way leaves no KB (the output appears only whole) and its temporaries are
+// removed by the next build; --force never replaces a directory that is not a KB.
+TEST(Cli, KilledKbBuildLeavesNothingHalfWritten) {
+  test::TempDir dir;
+  {
+    std::ofstream big(dir.file("big.jsonl"));
+    for (int i = 1; i <= 300000; ++i)
+      big << R"({"id": )" << i << R"(, "title": "Entity )" << i << R"(", "description": "a thing numbered )" << i
+          << R"( with some words", "aliases": ["alias )" << i << R"("]})" << "\n";
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl(NER4EL_TOOL, NER4EL_TOOL, "kb", "build", "--entities", dir.file("big.jsonl").c_str(), "-o", dir.file("kb").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the build finished before the kill; make the input larger";
+  EXPECT_FALSE(std::filesystem::exists(dir.file("kb")));
+  auto temporaries = [&] {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+      n += e.path().filename().string().rfind("kb.tmp-", 0) == 0;
+    return n;
+  };
+  EXPECT_GE(temporaries(), 1u);
+  test::write_file(dir.file("small.jsonl"), R"({"id": 1, "title": "Paris", "description": "a city", "aliases": ["Paris"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("small.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  EXPECT_EQ(temporaries(), 0u);
+  std::filesystem::create_directories(dir.file("mine"));
+  test::write_file(dir.file("mine/notes.txt"), "keep");
+  std::string out;
+  EXPECT_EQ(test::run(tool() + " kb build --force --entities " + dir.file("small.jsonl") + " -o " + dir.file("mine") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("is not a knowledge base"), std::string::npos) << out;
+  EXPECT_EQ(test::read_file(dir.file("mine/notes.txt")), "keep");
+  EXPECT_EQ(test::run(tool() + " kb build --force --entities " + dir.file("small.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
 // Import of the released resources (or a user's own files) into a KB directory.
+#include <cerrno>
+#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
@@ -515,6 +517,25 @@ void read_aliases(Builder& b, const std::string& path, KbBuildReport& rep, const
 
 }  // namespace
 
+namespace {
+/// A build killed half-way (SIGKILL, power loss) leaves OUT.tmp-PID[-compact] behind; the next build
+/// of OUT removes those whose process is gone.
+void remove_stale_temporaries(const fs::path& out) {
+  std::error_code ec;
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  const std::string prefix = out.filename().string() + ".tmp-";
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const std::string digits = rest.substr(0, rest.find('-'));
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) fs::remove_all(e.path(), ec);
+  }
+}
+}  // namespace
+
 KbBuildReport build_knowledge_base(const KbSources& src, const std::string& out_dir, const KbBuildOptions& opt) {
   if (src.entities.empty() && (src.descriptions.empty() || src.aliases.empty()))
     throw InvalidArgument("a knowledge base needs --entities, or at least --aliases and --descriptions");
@@ -523,6 +544,9 @@ KbBuildReport build_knowledge_base(const KbSources& src, const std::string& out_
   fs::path out(out_dir);
   if (fs::exists(out) && !opt.overwrite)
     throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
+  if (fs::exists(out) && !fs::is_regular_file(out / "data.mdb"))
+    throw InvalidArgument(out_dir + " exists and is not a knowledge base; it is left as it is (choose another directory)");
+  remove_stale_temporaries(out);
   fs::path tmp = out.string() + ".tmp-" + std::to_string(::getpid());
   fs::path compact = out.string() + ".tmp-" + std::to_string(::getpid()) + "-compact";
   fs::remove_all(tmp);
@@ -585,8 +609,14 @@ KbBuildReport build_knowledge_base(const KbSources& src, const std::string& out_
       b.write_alias_hash((compact / "aliases.hash").string(), rep.aliases);
     }
     fs::remove_all(tmp);
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(compact, out);
+    if (fs::exists(out)) {  // the old KB goes only once the new one is in place
+      const fs::path old = out.string() + ".old-" + std::to_string(::getpid());
+      fs::rename(out, old);
+      fs::rename(compact, out);
+      fs::remove_all(old);
+    } else {
+      fs::rename(compact, out);
+    }
   } catch (...) {
     std::error_code ec;
     fs::remove_all(tmp, ec);
