@@ -480,18 +480,21 @@ TEST(Cli, KilledKbBuildLeavesNothingHalfWritten) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the build finished before the kill; make the input larger";
-  EXPECT_FALSE(std::filesystem::exists(dir.file("kb")));
   auto temporaries = [&] {
     size_t n = 0;
     for (const auto& e : std::filesystem::directory_iterator(dir.path()))
       n += e.path().filename().string().rfind("kb.tmp-", 0) == 0;
     return n;
   };
+  // Kill it once it is at work (its temporary directory exists; libtorch's loading can take a
+  // while on a busy machine), then a moment later.
+  for (int i = 0; i < 600 && temporaries() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the build finished before the kill; make the input larger";
+  EXPECT_FALSE(std::filesystem::exists(dir.file("kb")));
   EXPECT_GE(temporaries(), 1u);
   test::write_file(dir.file("small.jsonl"), R"({"id": 1, "title": "Paris", "description": "a city", "aliases": ["Paris"]})" "\n");
   ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("small.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
