@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "model/model_impl.h"
 #include "ner4el/torch/bert.h"
@@ -23,20 +24,24 @@ namespace fs = std::filesystem;
 
 BertConfig BertConfig::from_json_text(const std::string& text, const std::string& source) {
   nlohmann::json j;
+  check_json_depth(text, source);
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source + ": not valid JSON: " + e.what());
   }
+  if (!j.is_object()) throw FormatError(source + ": expected a JSON object (a BERT config.json)");
   if (j.contains("bert")) j = j["bert"];  // ner4el model folders nest it
+  if (!j.is_object()) throw FormatError(location(source, 0, "bert") + ": expected an object");
   BertConfig c;
   auto get_int = [&](const char* f, int& dst, bool required) {
     if (!j.contains(f)) {
       if (required) throw FormatError(location(source, 0, f) + ": missing (expected an integer)");
       return;
     }
-    if (!j[f].is_number_integer() || j[f].get<int64_t>() <= 0)
-      throw FormatError(location(source, 0, f) + ": expected a positive integer, found " + j[f].dump());
+    // Bounded, so that no crafted size asks for a runaway allocation.
+    if (!j[f].is_number_integer() || j[f].get<int64_t>() <= 0 || j[f].get<int64_t>() > (1 << 20))
+      throw FormatError(location(source, 0, f) + ": expected a positive integer up to 1048576, found " + j[f].dump());
     dst = j[f].get<int>();
   };
   get_int("vocab_size", c.vocab_size, true);
@@ -46,8 +51,19 @@ BertConfig BertConfig::from_json_text(const std::string& text, const std::string
   get_int("intermediate_size", c.intermediate_size, true);
   get_int("max_position_embeddings", c.max_position_embeddings, false);
   get_int("type_vocab_size", c.type_vocab_size, false);
-  if (j.contains("layer_norm_eps")) c.layer_norm_eps = j["layer_norm_eps"].get<double>();
-  if (j.contains("initializer_range")) c.initializer_range = j["initializer_range"].get<double>();
+  auto get_double = [&](const char* f, double& dst) {
+    if (!j.contains(f)) return;
+    if (!j[f].is_number() || !(j[f].get<double>() >= 0)) throw FormatError(location(source, 0, f) + ": expected a non-negative number");
+    dst = j[f].get<double>();
+  };
+  get_double("layer_norm_eps", c.layer_norm_eps);
+  get_double("initializer_range", c.initializer_range);
+  // The largest matrices: at most 2^32 numbers each (16 GB in fp32).
+  for (auto [rows, name] : {std::pair{c.vocab_size, "vocab_size"}, {c.intermediate_size, "intermediate_size"},
+                            {c.max_position_embeddings, "max_position_embeddings"}})
+    if (static_cast<int64_t>(rows) * c.hidden_size > (int64_t{1} << 32))
+      throw FormatError(location(source, 0, name) + ": " + std::to_string(rows) + " x hidden_size " + std::to_string(c.hidden_size) +
+                        " is an implausibly large matrix");
   if (j.contains("hidden_act")) {
     if (!j["hidden_act"].is_string()) throw FormatError(location(source, 0, "hidden_act") + ": expected a string");
     c.hidden_act = j["hidden_act"].get<std::string>();

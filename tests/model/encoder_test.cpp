@@ -298,3 +298,34 @@ TEST(Encoder, HostileSafetensorsHeadersNameTheField) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// config.json values of the wrong type or absurd size are FormatErrors naming the field (a string
+// layer_norm_eps once escaped as a library exception; a 2^40 vocabulary wrapped an int).
+TEST(Encoder, HostileConfigNamesTheField) {
+  const std::string base = R"("vocab_size": 30, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16)";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"{" + base + R"(, "layer_norm_eps": "x"})", "layer_norm_eps"},
+      {"{" + base + R"(, "initializer_range": -1})", "initializer_range"},
+      {R"({"vocab_size": 1099511627776, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16})", "vocab_size"},
+      {R"({"vocab_size": 1000000, "hidden_size": 1000000, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 16})", "implausibly large"},
+      {"[1, 2]", "expected a JSON object"},
+      {R"({"bert": 5})", "bert"},
+      {"{\"a\": " + std::string(300, '[') + std::string(300, ']') + "}", "nested deeper"},
+  };
+  for (const auto& [text, what] : cases) {
+    try {
+      BertConfig::from_json_text(text, "config.json");
+      FAIL() << text.substr(0, 60);
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(BertConfig::from_json_text("{" + base + "}", "config.json").hidden_size, 8);
+}
+
+}  // namespace
+}  // namespace ner4el
