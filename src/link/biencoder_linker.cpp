@@ -95,25 +95,13 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
   }
   // Entities not seen before are encoded once, in one batched pass.
   if (!missing.empty()) {
+    // (embed_entities drops their padding and batches them by length itself.)
     std::vector<EntityInput> ent_inputs;
     for (int64_t id : missing) {
       auto e = kb_.entity(id);
       ent_inputs.push_back(model_.entity_input(e ? *e : Entity{}));
-      trim_padding(ent_inputs.back());
     }
-    // Sorted by length so each batch carries little padding; one batch holds a mention's 40 candidates.
-    std::vector<size_t> by_len(ent_inputs.size());
-    std::iota(by_len.begin(), by_len.end(), 0);
-    std::stable_sort(by_len.begin(), by_len.end(),
-                     [&](size_t x, size_t y) { return ent_inputs[x].ids.size() < ent_inputs[y].ids.size(); });
-    std::vector<EntityInput> sorted;
-    std::vector<int64_t> sorted_ids;
-    for (size_t j : by_len) {
-      sorted.push_back(std::move(ent_inputs[j]));
-      sorted_ids.push_back(missing[j]);
-    }
-    missing = std::move(sorted_ids);
-    auto vecs = model_.embed_entities(sorted, 64);
+    auto vecs = model_.embed_entities(ent_inputs, 64);
     std::lock_guard<std::mutex> lock(cache_->mutex);
     for (size_t j = 0; j < missing.size(); ++j) {
       std::vector<float> v(vecs.begin() + j * d, vecs.begin() + (j + 1) * d);

@@ -138,8 +138,7 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
   };
   const int64_t B = x.size(0), T = x.size(1), H = x.size(2);
   // The query side: every position, or one row per sequence.
-  torch::Tensor xq = x;
-  if (rows.defined()) xq = x.gather(1, rows.to(torch::kLong).view({-1, 1, 1}).expand({B, 1, H}));
+  const torch::Tensor xq = rows.defined() ? mention_vectors(x, rows).unsqueeze(1) : x;
   const int64_t Tq = xq.size(1);
   auto split = [&](const torch::Tensor& t, int64_t n) { return t.reshape({B, n, heads, head_dim}).transpose(1, 2); };
   auto q = split(proj(0, query, xq), Tq), k = split(proj(1, key, x), T), v = split(proj(2, value, x), T);
@@ -161,11 +160,16 @@ BertEncoderImpl::BertEncoderImpl(const BertConfig& c) : config(c) {
   pooler = node(*this, "pooler")->register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
 }
 
+namespace {
+// Additive mask: 0 where attended, the most negative float elsewhere (as Hugging Face).
+torch::Tensor additive_mask(const torch::Tensor& attention_mask, torch::ScalarType type) {
+  return (1.0 - attention_mask.to(type).unsqueeze(1).unsqueeze(2)) * std::numeric_limits<float>::lowest();
+}
+}  // namespace
+
 torch::Tensor BertEncoderImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {
   auto x = embeddings->forward(input_ids);
-  // Additive mask: 0 where attended, the most negative float elsewhere (as Hugging Face).
-  auto mask_bias = (1.0 - attention_mask.to(x.dtype()).unsqueeze(1).unsqueeze(2)) *
-                   std::numeric_limits<float>::lowest();
+  auto mask_bias = additive_mask(attention_mask, x.scalar_type());
   for (const auto& layer : *layers) x = layer->as<BertLayer>()->forward(x, mask_bias);
   return x;
 }
@@ -173,8 +177,7 @@ torch::Tensor BertEncoderImpl::forward(const torch::Tensor& input_ids, const tor
 torch::Tensor BertEncoderImpl::forward_at(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                           const torch::Tensor& rows) {
   auto x = embeddings->forward(input_ids);
-  auto mask_bias = (1.0 - attention_mask.to(x.dtype()).unsqueeze(1).unsqueeze(2)) *
-                   std::numeric_limits<float>::lowest();
+  auto mask_bias = additive_mask(attention_mask, x.scalar_type());
   const size_t n = layers->size();
   if (n == 0) return mention_vectors(x, rows);
   for (size_t i = 0; i + 1 < n; ++i) x = layers->at<BertLayerImpl>(i).forward(x, mask_bias);
