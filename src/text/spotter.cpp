@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "ner4el/error.h"
+#include "text/unicode.h"
 
 namespace ner4el {
 
@@ -135,8 +136,7 @@ std::vector<Token> tokenize_for_spotting(std::string_view text) {
       n = 1;
     }
     const auto cat = utf8proc_category(cp);
-    const bool ws = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cat == UTF8PROC_CATEGORY_ZS ||
-                    cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
+    const bool ws = text::is_whitespace(static_cast<char32_t>(cp));
     const bool letter = (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
                         (cat >= UTF8PROC_CATEGORY_MN && cat <= UTF8PROC_CATEGORY_ME) ||
                         (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO);

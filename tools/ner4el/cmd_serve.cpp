@@ -275,16 +275,20 @@ void add_serve_command(CLI::App& app) {
         handler(req, body, res);
       };
     };
-    server.Post("/link", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
-      nlohmann::json body;
+    auto parse_body = [](const std::string& raw, nlohmann::json& body) -> std::string {
       try {
         check_json_depth(raw, "request body");
         body = nlohmann::json::parse(raw);
       } catch (const nlohmann::json::exception& e) {
-        return send_error(res, 400, std::string("request body is not valid JSON: ") + e.what());
+        return std::string("request body is not valid JSON: ") + e.what();
       } catch (const FormatError& e) {
-        return send_error(res, 400, e.what());
+        return e.what();
       }
+      return "";
+    };
+    server.Post("/link", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
+      nlohmann::json body;
+      if (auto err = parse_body(raw, body); !err.empty()) return send_error(res, 400, err);
       const bool single = body.is_object() && !body.contains("mentions");
       nlohmann::json items = single ? nlohmann::json::array({body}) : body.is_object() ? body["mentions"] : body;
       if (!items.is_array())
@@ -332,17 +336,6 @@ void add_serve_command(CLI::App& app) {
       for (size_t d = 0; d < texts.size(); ++d)
         for (auto& sp : spans[d]) out[d].push_back({std::move(sp), std::move(results[at++])});
       return out;
-    };
-    auto parse_body = [](const std::string& raw, nlohmann::json& body) -> std::string {
-      try {
-        check_json_depth(raw, "request body");
-        body = nlohmann::json::parse(raw);
-      } catch (const nlohmann::json::exception& e) {
-        return std::string("request body is not valid JSON: ") + e.what();
-      } catch (const FormatError& e) {
-        return e.what();
-      }
-      return "";
     };
     // POST /annotate: {"text": ..., "id"?: ..., "threshold"?: x, "all_case"?: bool}, or an array of
     // such documents (or {"documents": [...]}): the JSON of 'ner4el annotate'.
