@@ -71,6 +71,17 @@ void resolve_offsets(std::string_view text, std::vector<TextSpan>& spans, bool b
 /// text as its context (the linker's input encoder takes the window it needs).
 Mention mention_in(std::string_view text, const TextSpan& span);
 
+/// One linked span of a text.
+struct LinkedSpan {
+  TextSpan span;
+  LinkResult result;  ///< ranked candidates, best first; empty when the span has none
+};
+
+/// Links the spans of each text (valid UTF-8; spans[i] belong to texts[i]) with one call of linker:
+/// every span becomes a mention with the rest of its text as context (mention_in).
+std::vector<std::vector<LinkedSpan>> link_text_spans(const Linker& linker, const std::vector<std::string>& texts,
+                                                     std::vector<std::vector<TextSpan>> spans);
+
 /// What the pipeline opens.
 struct PipelineConfig {
   std::string kb;         ///< knowledge-base directory (required)
@@ -82,6 +93,7 @@ struct PipelineConfig {
   std::string ner_model;  ///< NER classifier for NER-CD / NER-CG, optional
   std::string style = "auto";
   std::string dtype = "auto";                   ///< LoadOptions::dtype
+  int threads = 0;  ///< cores for the encoder (configure_threads; <= 0: $NER4EL_THREADS or every core)
   double prior_weight = -1, rank_weight = -1;  ///< -1: the model's default (LinkOptions)
   LinkOptions link;
   SpotterOptions spotter;
@@ -94,12 +106,6 @@ struct CallOptions {
   std::optional<bool> ner_cd;    ///< NER-constrained decoding (needs the NER classifier)
   std::optional<SpotterOptions> spotter;
   bool any_link_option() const { return k || top || ner_cd; }
-};
-
-/// One linked span of a text.
-struct LinkedSpan {
-  TextSpan span;
-  LinkResult result;  ///< ranked candidates, best first; empty when the span has none
 };
 
 /// The whole pipeline. Thread-safe for concurrent const calls.
@@ -122,12 +128,20 @@ class Pipeline {
   /// Links the given spans of a text (REL's "ED" mode): each span's context is the text around it.
   std::vector<LinkedSpan> link_spans(std::string_view text, const std::vector<TextSpan>& spans,
                                      const CallOptions& options = {}) const;
+  /// link_spans over many texts in one batch (spans[i] are spans of texts[i], offsets resolved as
+  /// resolve_offsets gives them, into valid_utf8(texts[i])).
+  /// @throws InvalidArgument when the two lists differ in length.
+  std::vector<std::vector<LinkedSpan>> link_spans(const std::vector<std::string>& texts,
+                                                  const std::vector<std::vector<TextSpan>>& spans,
+                                                  const CallOptions& options = {}) const;
   /// The linker that serves these options (the pipeline's own when none is set; others are made on
   /// first use and kept, at most 64).
   const Linker& linker(const CallOptions& options) const;
 
   const KnowledgeBase& kb() const;
   const Linker& linker() const;
+  /// The mention detector's rules the pipeline was opened with.
+  const SpotterOptions& spotter_options() const;
   /// The encoder, when the linker has one (nullptr for the count prior).
   const LinkerModel* model() const;
   /// "count prior", "bi-encoder", "pretrained encoder + prior (prior 0.05, rank 0.15)".

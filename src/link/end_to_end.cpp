@@ -95,15 +95,8 @@ EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<M
   }
   rep.detect_seconds = since(t);
   t = std::chrono::steady_clock::now();
-  std::vector<Mention> mentions;  // every document's spans, linked in one batch
-  for (size_t d = 0; d < texts.size(); ++d)
-    for (const auto& sp : detected[d]) mentions.push_back(mention_in(texts[d], sp));
-  auto results = pipeline.link(mentions);
+  auto linked = link_text_spans(pipeline.linker(), texts, std::move(detected));  // one batch
   rep.link_seconds = since(t);
-  std::vector<std::vector<LinkedSpan>> linked(texts.size());
-  size_t at = 0;
-  for (size_t d = 0; d < texts.size(); ++d)
-    for (auto& sp : detected[d]) linked[d].push_back({std::move(sp), std::move(results[at++])});
   for (size_t d = 0; d < texts.size(); ++d) {
     rep.gold += gold[d].size();
     for (const auto& g : gold[d]) rep.gold_in_kb += g.entity.has_value();

@@ -68,7 +68,7 @@ Pipeline Pipeline::open(const PipelineConfig& config) {
   lo.vocab = config.vocab;
   lo.style = config.style;
   lo.dtype = resolve_dtype(config.dtype);
-  configure_threads(0, lo.dtype);
+  configure_threads(config.threads, lo.dtype);
   s->model = std::make_unique<LinkerModel>(LinkerModel::load(model, lo));
   for (const auto& w : s->model->warnings()) s->notices.push_back("warning: " + w);
   if (!config.index.empty()) {
@@ -131,21 +131,15 @@ std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptio
   return impl_->spotter->spot(valid_utf8(text));
 }
 
-std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::string>& texts,
-                                                        const CallOptions& options) const {
-  std::optional<Spotter> custom;
-  if (options.spotter) custom.emplace(*impl_->kb, *options.spotter);
-  const Spotter& sp = options.spotter ? *custom : *impl_->spotter;
-  const Linker& linker = this->linker(options);
+std::vector<std::vector<LinkedSpan>> link_text_spans(const Linker& linker, const std::vector<std::string>& texts,
+                                                   std::vector<std::vector<TextSpan>> spans) {
   std::vector<std::vector<LinkedSpan>> out(texts.size());
   std::vector<Mention> mentions;
-  for (size_t d = 0; d < texts.size(); ++d) {
-    const std::string text = valid_utf8(texts[d]);
-    for (auto& s : sp.spot(text)) {
-      mentions.push_back(mention_in(text, s));
+  for (size_t d = 0; d < texts.size(); ++d)
+    for (auto& s : spans[d]) {
+      mentions.push_back(mention_in(texts[d], s));
       out[d].push_back({std::move(s), {}});
     }
-  }
   auto results = linker.link(mentions);
   size_t at = 0;
   for (auto& doc : out)
@@ -153,22 +147,39 @@ std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::s
   return out;
 }
 
-std::vector<LinkedSpan> Pipeline::link_spans(std::string_view text_in, const std::vector<TextSpan>& spans,
-                                             const CallOptions& options) const {
-  const std::string text = valid_utf8(text_in);
-  std::vector<Mention> mentions;
-  std::vector<LinkedSpan> out;
-  for (const auto& s : spans) {
-    mentions.push_back(mention_in(text, s));
-    out.push_back({s, {}});
+std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::string>& texts_in,
+                                                        const CallOptions& options) const {
+  std::optional<Spotter> custom;
+  if (options.spotter) custom.emplace(*impl_->kb, *options.spotter);
+  const Spotter& sp = options.spotter ? *custom : *impl_->spotter;
+  std::vector<std::string> texts;
+  std::vector<std::vector<TextSpan>> spans;
+  for (const auto& t : texts_in) {
+    texts.push_back(valid_utf8(t));
+    spans.push_back(sp.spot(texts.back()));
   }
-  auto results = linker(options).link(mentions);
-  for (size_t i = 0; i < out.size(); ++i) out[i].result = std::move(results[i]);
-  return out;
+  return link_text_spans(linker(options), texts, std::move(spans));
+}
+
+std::vector<LinkedSpan> Pipeline::link_spans(std::string_view text, const std::vector<TextSpan>& spans,
+                                             const CallOptions& options) const {
+  return std::move(link_text_spans(linker(options), {valid_utf8(text)}, {spans}).front());
+}
+
+std::vector<std::vector<LinkedSpan>> Pipeline::link_spans(const std::vector<std::string>& texts_in,
+                                                          const std::vector<std::vector<TextSpan>>& spans,
+                                                          const CallOptions& options) const {
+  if (texts_in.size() != spans.size())
+    throw InvalidArgument("link_spans: " + std::to_string(texts_in.size()) + " texts but " +
+                          std::to_string(spans.size()) + " span lists");
+  std::vector<std::string> texts;
+  for (const auto& t : texts_in) texts.push_back(valid_utf8(t));
+  return link_text_spans(linker(options), texts, spans);
 }
 
 const KnowledgeBase& Pipeline::kb() const { return *impl_->kb; }
 const Linker& Pipeline::linker() const { return *impl_->linker; }
+const SpotterOptions& Pipeline::spotter_options() const { return impl_->spotter->options(); }
 const LinkerModel* Pipeline::model() const { return impl_->model.get(); }
 const std::string& Pipeline::description() const { return impl_->description; }
 const std::vector<std::string>& Pipeline::notices() const { return impl_->notices; }

@@ -35,7 +35,7 @@ std::optional<std::string> default_model_dir() {
 
 DefaultLinkerSettings default_linker_settings() {
   DefaultLinkerSettings s;
-  for (const fs::path p : {fs::path(NER4EL_DATA_DIR) / "default_linker.json", fs::path(NER4EL_SOURCE_CONF) / "default_linker.json"}) {
+  for (const fs::path& p : {fs::path(NER4EL_DATA_DIR) / "default_linker.json", fs::path(NER4EL_SOURCE_CONF) / "default_linker.json"}) {
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) continue;
     std::ifstream in(p);

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "output.h"
-#include "link_json.h"
+#include "ner4el/link_json.h"
 #include "linker_setup.h"
 #include "release_flags.h"
 #include "ner4el/dataset.h"

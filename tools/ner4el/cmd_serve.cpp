@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "commands.h"
-#include "link_json.h"
+#include "ner4el/link_json.h"
 #include "linker_setup.h"
 #include "release_flags.h"
 #include "ner4el/dataset.h"
@@ -35,8 +35,9 @@ extern "C" void on_signal(int) {
   [[maybe_unused]] auto n = write(g_signal_pipe[1], &c, 1);
 }
 
-/// Collects mentions from concurrent requests and links them in batches on one worker thread.
-class Batcher {
+/// Collects mentions from concurrent requests and links them in batches on one worker thread. A
+/// Linker itself: link() waits for its batch.
+class Batcher : public Linker {
  public:
   Batcher(const Linker& linker, size_t max_batch, std::chrono::milliseconds wait)
       : linker_(linker), max_batch_(max_batch), wait_(wait), worker_([this] { run(); }) {}
@@ -48,7 +49,9 @@ class Batcher {
     cv_.notify_all();
     worker_.join();
   }
-  std::future<std::vector<LinkResult>> submit(std::vector<Mention> mentions) {
+  using Linker::link;
+  std::vector<LinkResult> link(const std::vector<Mention>& mentions) const override { return submit(mentions).get(); }
+  std::future<std::vector<LinkResult>> submit(std::vector<Mention> mentions) const {
     Job job{std::move(mentions), {}};
     auto fut = job.promise.get_future();
     {
@@ -103,9 +106,9 @@ class Batcher {
   const Linker& linker_;
   size_t max_batch_;
   std::chrono::milliseconds wait_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Job> queue_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable cv_;
+  mutable std::deque<Job> queue_;
   bool stop_ = false;
   std::thread worker_;
 };
@@ -324,17 +327,11 @@ void add_serve_command(CLI::App& app) {
     // Links spans of texts: through the batcher when an encoder runs, else in the request's thread.
     auto link_spans = [&](const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans,
                           const CallOptions& options = {}) {
-      std::vector<Mention> mentions;
-      for (size_t d = 0; d < texts.size(); ++d)
-        for (const auto& sp : spans[d]) mentions.push_back(mention_in(texts[d], sp));
       // The shared batcher serves the pipeline's own options; other options link in this thread.
-      auto results = setup.model && !options.any_link_option() ? batcher.submit(mentions).get()
-                                                               : setup.pipeline->link(mentions, options);
-      served += results.size();
-      std::vector<std::vector<LinkedSpan>> out(texts.size());
-      size_t at = 0;
-      for (size_t d = 0; d < texts.size(); ++d)
-        for (auto& sp : spans[d]) out[d].push_back({std::move(sp), std::move(results[at++])});
+      const Linker& linker = setup.model && !options.any_link_option() ? static_cast<const Linker&>(batcher)
+                                                                       : setup.pipeline->linker(options);
+      auto out = link_text_spans(linker, texts, std::move(spans));
+      for (const auto& d : out) served += d.size();
       return out;
     };
     // POST /annotate: {"text": ..., "id"?: ..., "threshold"?: x, "all_case"?: bool}, or an array of

@@ -1,4 +1,4 @@
-// JSON output of a link result, shared by 'ner4el link' and 'ner4el serve'.
+// The JSON of link results, as the CLI, the server and the Python package (to_dict) give them.
 #pragma once
 
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "ner4el/linker.h"
 
-namespace ner4el::cli {
+namespace ner4el {
 
 /// JSON text of j on one line; invalid UTF-8 in strings (from a user's file) becomes U+FFFD instead
 /// of an exception, so an error object can always be written.
@@ -37,11 +37,11 @@ inline nlohmann::json result_json(nlohmann::json input, const LinkResult& r) {
   return input;
 }
 
-}  // namespace ner4el::cli
+}  // namespace ner4el
 
 #include "ner4el/pipeline.h"
 
-namespace ner4el::cli {
+namespace ner4el {
 
 /// One annotated span: offsets (code points and UTF-8 bytes), the mention, its detection score and
 /// the link (entity_id null and a reason when it has no candidate).
@@ -68,4 +68,4 @@ inline nlohmann::json rel_json(const LinkedSpan& s) {
   return nlohmann::json::array({s.span.start, s.span.end - s.span.start, s.span.mention, title, ed, s.span.detection_score, tag});
 }
 
-}  // namespace ner4el::cli
+}  // namespace ner4el
