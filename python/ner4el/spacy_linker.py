@@ -10,7 +10,7 @@ The component is registered through the ``spacy_factories`` entry point, so ``ad
 without importing ner4el first. For each entity it sets ``ent.kb_id_`` (the entity's title in the
 knowledge base, as spaCy's own EntityLinker sets its KB identifier on the tokens), and the span
 extensions ``ent._.ner4el_score`` (the linker's score of that entity), ``ent._.ner4el_id`` (its id
-in the KB) and ``ent._.ner4el_candidates`` (the best ``top`` candidates as ``(title, score)`` pairs,
+in the KB) and ``ent._.ner4el_candidates`` (the best ``top`` candidates as ``[title, score]`` pairs,
 best first). Entities without a candidate keep an empty ``kb_id_`` and None.
 
 Which mentions it links (``mentions``):
@@ -172,4 +172,4 @@ class Ner4elLinker:
                 continue
             ent._.ner4el_score = result.score
             ent._.ner4el_id = result.entity_id
-            ent._.ner4el_candidates = [(c.title, c.score) for c in result.candidates]
+            ent._.ner4el_candidates = [[c.title, c.score] for c in result.candidates]  # lists: as msgpack gives them back
