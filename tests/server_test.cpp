@@ -217,6 +217,82 @@ TEST_F(Server, IdleConnectionsDoNotStarveClients) {
   waitpid(small, nullptr, 0);
 }
 
+int connect_loopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A request whose headers trickle in, a line every 0.4 s (each wait shorter than --idle-timeout), is
+// cut at --request-timeout instead of holding a worker as long as the client likes; other clients
+// are answered meanwhile.
+TEST_F(Server, TricklingRequestIsCutAtTheDeadline) {
+  pid_t small = -1;
+  int small_port = 0;
+  launch({"--threads", "2", "--idle-timeout", "2", "--request-timeout", "3"}, small, small_port);
+  int fd = connect_loopback(small_port);
+  ASSERT_GE(fd, 0);
+  const std::string start = "POST /link HTTP/1.1\r\nHost: localhost\r\n";
+  ASSERT_EQ(send(fd, start.data(), start.size(), MSG_NOSIGNAL), static_cast<ssize_t>(start.size()));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  bool cut = false;
+  httplib::Client other("127.0.0.1", small_port);
+  other.set_read_timeout(10, 0);
+  int answered = 0;
+  while (elapsed() < 15 && !cut) {
+    const std::string line = "X-Slow: " + std::to_string(elapsed()) + "\r\n";
+    if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) < 0) cut = true;
+    char c;
+    if (!cut && recv(fd, &c, 1, MSG_DONTWAIT) == 0) cut = true;  // the server closed it
+    if (auto h = other.Get("/health"); h && h->status == 200) ++answered;
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  }
+  const double when = elapsed();
+  close(fd);
+  kill(small, SIGKILL);
+  waitpid(small, nullptr, 0);
+  EXPECT_TRUE(cut) << "a trickling request was still open after 15 s";
+  EXPECT_GT(when, 2.5);
+  EXPECT_LT(when, 8.0);
+  EXPECT_GE(answered, 3) << "other clients were not answered while the slow one was open";
+}
+
+// --max-connections bounds the connections the server holds (served or waiting for a worker); the
+// rest wait in the kernel's backlog, and every client is answered in turn.
+TEST_F(Server, ConnectionCapBoundsWhatTheServerHolds) {
+  pid_t small = -1;
+  int small_port = 0;
+  launch({"--threads", "2", "--max-connections", "4", "--idle-timeout", "1"}, small, small_port);
+  std::vector<int> idle;
+  for (int i = 0; i < 12; ++i) {
+    int fd = connect_loopback(small_port);
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  httplib::Client c("127.0.0.1", small_port);
+  c.set_read_timeout(30, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto h = c.Get("/health");
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (int fd : idle) close(fd);
+  kill(small, SIGKILL);
+  waitpid(small, nullptr, 0);
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->status, 200);
+  auto j = nlohmann::json::parse(h->body);
+  EXPECT_LE(j["connections"].get<int>() + j["waiting_connections"].get<int>(), 4) << h->body;
+  EXPECT_GE(j["connections"].get<int>(), 1);
+  EXPECT_LT(waited, 12.0);  // 12 idle connections, 4 at a time, each cut after about 1 s
+}
+
 TEST_F(Server, BadRequestsGetJsonErrors) {
   {  // A gzip body: 10,000 bytes inflated from about a hundred, over --max-body 4096 (cpp-httplib's
      // own limit counts the compressed bytes): 413.

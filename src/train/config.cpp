@@ -1,5 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <sstream>
 
 #include "ner4el/error.h"
@@ -77,11 +79,29 @@ void TrainConfig::set(const std::string& key, const std::string& value) {
     }
   }
   else throw InvalidArgument("unknown training option '" + key + "' (see conf/ner4el.yaml for the list)");
-  if (window < 4 || k < 1 || accumulation < 1 || epochs < 0 || patience < 1 || keep_best < 1 || lr <= 0)
+  if (window < 4 || window > 65536 || k < 1 || k > 10000 || accumulation < 1 || accumulation > (1 << 20) ||
+      epochs < 0 || epochs > (1 << 20) || patience < 1 || keep_best < 1 || keep_best > 1000 || !(lr > 0) ||
+      threads < 0 || threads > 4096 || restart_t0 < 1 || restart_t_mult < 1 || !(dropout >= 0 && dropout < 1))
     throw InvalidArgument("training option '" + key + "' = '" + value + "' is out of range");
 }
 
+namespace {
+
+/// The text of a scalar YAML node; anything else is the file's error, with its line and the field.
+std::string scalar_text(const YAML::Node& node, const std::string& path, const std::string& field, const char* expected) {
+  if (!node.IsScalar())
+    throw FormatError(path + ":" + std::to_string(node.Mark().line + 1) + ": " + field + ": expected " + expected);
+  return node.Scalar();
+}
+
+}  // namespace
+
 TrainConfig TrainConfig::from_yaml(const std::string& path) {
+  constexpr std::uintmax_t kMaxBytes = 1 << 20;  // a configuration, not a data set
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InvalidArgument(path + " is a directory, not a training configuration");
+  if (auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxBytes)
+    throw FormatError(path + ": " + std::to_string(size) + " bytes; a training configuration has at most 1 MiB");
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -94,12 +114,13 @@ TrainConfig TrainConfig::from_yaml(const std::string& path) {
   if (!root.IsDefined() || root.IsNull()) return c;
   if (!root.IsMap()) throw FormatError(path + ": expected a mapping of option: value");
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = scalar_text(kv.first, path, "an option name", "a plain name");
     std::string value;
     if (kv.second.IsSequence()) {
-      for (const auto& item : kv.second) value += (value.empty() ? "" : ",") + item.as<std::string>();
+      for (const auto& item : kv.second)
+        value += (value.empty() ? "" : ",") + scalar_text(item, path, "option '" + key + "'", "a list of plain values");
     } else if (kv.second.IsScalar()) {
-      value = kv.second.as<std::string>();
+      value = kv.second.Scalar();
     } else if (!kv.second.IsNull()) {
       throw FormatError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": option '" + key +
                         "': expected a value or a list");

@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "ner4el/link_json.h"
+#include "server_guard.h"
 #include "linker_setup.h"
 #include "release_flags.h"
 #include "ner4el/dataset.h"
@@ -144,7 +145,7 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
 void add_serve_command(CLI::App& app) {
   struct Args {
     std::string kb, model, vocab, index, host = "127.0.0.1";
-    int port = 8080, threads = 64, batch_wait_ms = 5, idle_timeout = 5;
+    int port = 8080, threads = 64, batch_wait_ms = 5, idle_timeout = 5, request_timeout = 30, max_connections = 512;
     size_t max_body = 1 << 20, max_mentions = 256, max_batch = 64;
     LinkOptions opt;
   };
@@ -165,6 +166,14 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-body", a->max_body, "largest request body in bytes, after decompression (larger: 413)")->capture_default_str();
   cmd->add_option("--idle-timeout", a->idle_timeout, "seconds a connection may stay silent (idle keep-alive, slow request)")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--request-timeout", a->request_timeout,
+                  "seconds in which each request (headers and body) must arrive, however it trickles in")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", a->max_connections,
+                  "connections accepted at once (served or waiting for a worker); more wait in the kernel's backlog")
+      ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--max-mentions", a->max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
@@ -188,8 +197,19 @@ void add_serve_command(CLI::App& app) {
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, "", *pf);
     Batcher batcher(*setup.linker, a->max_batch, std::chrono::milliseconds(a->batch_wait_ms));
     httplib::Server server;
-    const int threads = a->threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    // Workers, the connection cap and the per-request deadline (server_guard.h); the queue is owned by
+    // the server and lives while it listens.
+    ConnectionQueue* connections = nullptr;
+    const std::chrono::milliseconds request_timeout(1000LL * a->request_timeout);
+    server.new_task_queue = [&] {
+      connections = new ConnectionQueue(static_cast<size_t>(std::max(1, a->threads)),
+                                        static_cast<size_t>(std::max(a->max_connections, a->threads)), request_timeout);
+      return connections;
+    };
+    // After each response the connection's next request gets a new budget.
+    server.set_logger([request_timeout](const httplib::Request&, const httplib::Response&) {
+      set_request_deadline(request_timeout);
+    });
     server.set_payload_max_length(a->max_body);
     // Long keep-alive: clients that reconnect every few requests race the server's close.
     server.set_keep_alive_max_count(100000);
@@ -238,7 +258,9 @@ void add_serve_command(CLI::App& app) {
 
     server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"status", "ok"}, {"linker", setup.kind()}, {"entities", setup.kb->info().entities},
-                           {"served_mentions", served.load()}});
+                           {"served_mentions", served.load()},
+                           {"connections", connections ? connections->active() : 0},
+                           {"waiting_connections", connections ? connections->waiting() : 0}});
     });
     server.Get(R"(/entity/(-?\d+))", [&](const httplib::Request& req, httplib::Response& res) {
       int64_t id = 0;
