@@ -215,5 +215,21 @@ TEST(Pickle, TextNumbersAsCPythonReadsThem) {
   EXPECT_EQ(PickleDocument::load_bytes(std::string("\x80\x02\x8a\x09\xff\xff\xff\xff\xff\xff\xff\xff\xff.", 14), "p").root().as_int(), -1);
 }
 
+// A tuple inside a list inside itself (a = []; t = (a,); a.append(t)): protocol 0 pickles it as
+// MARK ... POP POP GET, the POP at a MARK discarding the mark; both protocols give the same cycle.
+TEST(Pickle, RecursiveTupleInEveryProtocol) {
+  for (const std::string bytes : {std::string("((lp0\n(g0\ntp1\na00g1\n."),
+                                  std::string("\x80\x02]q\x00h\x00\x85q\x01" "a0h\x01.", 15)}) {
+    auto doc = PickleDocument::load_bytes(bytes, "p");
+    const PickleValue& t = doc.root();
+    ASSERT_TRUE(t.is_sequence()) << t.type_name();
+    const PickleValue& list = t.as_node().items.at(0);
+    ASSERT_TRUE(list.is_sequence());
+    EXPECT_EQ(&list.as_node().items.at(0).as_node(), &t.as_node());
+  }
+  // A POP with neither a value nor a mark to remove is still an error.
+  EXPECT_THROW(PickleDocument::load_bytes("0.", "p"), FormatError);
+}
+
 }  // namespace
 }  // namespace ner4el

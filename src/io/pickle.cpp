@@ -411,7 +411,11 @@ PickleValue Unpickler::run() {
         return stack_.back();
       }
       case '(': marks_.push_back(stack_.size()); break;  // MARK
-      case '0': pop(); break;                             // POP
+      case '0':  // POP; at a MARK (nothing above it) it discards the mark, as pickle.py does: protocol
+                 // 0 pickles a recursive tuple as MARK ... POP POP GET
+        if (!marks_.empty() && stack_.size() == floor()) pop_mark();
+        else pop();
+        break;
       case '1': pop_mark(); break;                        // POP_MARK
       case '2': stack_.push_back(top()); break;           // DUP
       case 'N': stack_.push_back(PickleValue::none()); break;
