@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
+#include "io/index_layout.h"
 #include "io/mapped_file.h"
 #include "ner4el/error.h"
 
@@ -16,7 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kMagic[8] = {'N', 'E', 'R', '4', 'E', 'L', 'I', 'X'};
 constexpr char kPartialMagic[8] = {'N', '4', 'E', 'L', 'P', 'A', 'R', 'T'};
 
 uint16_t float_to_half(float f) {
@@ -84,39 +84,14 @@ EntityIndex& EntityIndex::operator=(EntityIndex&&) noexcept = default;
 EntityIndex EntityIndex::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->file = std::make_unique<io::MappedFile>(path);
-  std::string_view b = impl->file->bytes();
-  if (b.size() < 16 || std::memcmp(b.data(), kMagic, 8) != 0)
-    throw FormatError(path + ": not a ner4el entity index (bad magic; build one with 'ner4el index')");
-  uint32_t version, hlen;
-  std::memcpy(&version, b.data() + 8, 4);
-  std::memcpy(&hlen, b.data() + 12, 4);
-  if (version > kIndexFormatVersion)
-    throw FormatError(path + ": index format version " + std::to_string(version) + ", this build reads up to " +
-                      std::to_string(kIndexFormatVersion) + "; upgrade ner4el or rebuild the index");
-  if (16 + static_cast<size_t>(hlen) > b.size()) throw FormatError(path + ": truncated header");
-  nlohmann::json h;
-  try {
-    h = nlohmann::json::parse(b.substr(16, hlen));
-    impl->fingerprint = h.at("fingerprint").get<std::string>();
-    impl->dim = h.at("dim").get<int>();
-    impl->fp16 = h.at("dtype").get<std::string>() == "f16";
-    impl->count = h.at("count").get<size_t>();
-    size_t ids_off = h.at("ids_offset").get<size_t>(), vec_off = h.at("vectors_offset").get<size_t>();
-    const size_t elt = impl->fp16 ? 2 : 4;
-    if (impl->dim <= 0 || impl->dim > (1 << 20))
-      throw FormatError(path + ": index header field 'dim': " + std::to_string(impl->dim) + " is not a vector size");
-    // Every size overflow-checked: a crafted header must not wrap around to a small number.
-    size_t ids_bytes, vec_bytes, ids_end, vec_end;
-    if (__builtin_mul_overflow(impl->count, size_t{8}, &ids_bytes) || __builtin_add_overflow(ids_off, ids_bytes, &ids_end) ||
-        __builtin_mul_overflow(impl->count, static_cast<size_t>(impl->dim) * elt, &vec_bytes) ||
-        __builtin_add_overflow(vec_off, vec_bytes, &vec_end) || ids_end > b.size() || vec_end > b.size())
-      throw FormatError(path + ": index header fields 'count', 'ids_offset', 'vectors_offset': the ids or vectors run "
-                        "past the end of the file (truncated or corrupt index; rebuild it with 'ner4el index')");
-    impl->ids = b.data() + ids_off;
-    impl->vectors = b.data() + vec_off;
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(path + ": corrupt index header: " + e.what());
-  }
+  const std::string_view b = impl->file->bytes();
+  const io::IndexLayout l = io::index_layout(b, path, kIndexFormatVersion);
+  impl->fingerprint = l.fingerprint;
+  impl->dim = l.dim;
+  impl->fp16 = l.fp16;
+  impl->count = l.count;
+  impl->ids = b.data() + l.ids_offset;
+  impl->vectors = b.data() + l.vectors_offset;
   return EntityIndex(std::move(impl));
 }
 
@@ -273,7 +248,7 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
   {
     std::ofstream out(tmp, std::ios::binary);
     if (!out) throw Error("cannot write " + tmp);
-    out.write(kMagic, 8);
+    out.write(io::kIndexMagic, 8);
     uint32_t version = kIndexFormatVersion, hl = static_cast<uint32_t>(header_len);
     out.write(reinterpret_cast<const char*>(&version), 4);
     out.write(reinterpret_cast<const char*>(&hl), 4);
