@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "ner4el/link_json.h"
+#include "requests.h"
 #include "server_guard.h"
 #include "linker_setup.h"
 #include "release_flags.h"
@@ -220,42 +221,6 @@ void add_serve_command(CLI::App& app) {
     server.set_tcp_nodelay(true);
     std::atomic<uint64_t> served{0};
     // Per-call options of a request body: k, top, ner_cd; threshold, all_case for the spotter.
-    auto call_options_of = [&](const nlohmann::json& body, const nlohmann::json* doc = nullptr) {
-      CallOptions o;
-      auto field = [&](const char* name) -> const nlohmann::json* {
-        if (doc && doc->is_object() && doc->contains(name)) return &(*doc)[name];
-        if (body.is_object() && body.contains(name)) return &body[name];
-        return nullptr;
-      };
-      auto integer = [&](const char* name, std::optional<int>& out) {
-        if (auto* v = field(name)) {
-          if (!v->is_number_integer()) throw InvalidArgument(std::string("field '") + name + "': expected an integer");
-          out = v->get<int>();
-        }
-      };
-      integer("k", o.k);
-      integer("top", o.top);
-      if (auto* v = field("ner_cd")) {
-        if (!v->is_boolean()) throw InvalidArgument("field 'ner_cd': expected true or false");
-        o.ner_cd = v->get<bool>();
-      }
-      auto* threshold = field("threshold");
-      auto* all_case = field("all_case");
-      if (threshold || all_case) {
-        o.spotter = SpotterOptions{};
-        if (threshold) {
-          if (!threshold->is_number()) throw InvalidArgument("field 'threshold': expected a number");
-          o.spotter->threshold = threshold->get<double>();
-        }
-        if (all_case) {
-          if (!all_case->is_boolean()) throw InvalidArgument("field 'all_case': expected true or false");
-          o.spotter->require_capital = !all_case->get<bool>();
-        }
-      }
-      (void)setup.pipeline->linker(o);  // checks ranges and NER-CD now, as a 400
-      return o;
-    };
-
     server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"status", "ok"}, {"linker", setup.kind()}, {"entities", setup.kb->info().entities},
                            {"served_mentions", served.load()},
@@ -300,51 +265,17 @@ void add_serve_command(CLI::App& app) {
         handler(req, body, res);
       };
     };
-    auto parse_body = [](const std::string& raw, nlohmann::json& body) -> std::string {
-      try {
-        check_json_depth(raw, "request body");
-        body = nlohmann::json::parse(raw);
-      } catch (const nlohmann::json::exception& e) {
-        return std::string("request body is not valid JSON: ") + e.what();
-      } catch (const FormatError& e) {
-        return e.what();
-      }
-      return "";
-    };
     server.Post("/link", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
-      nlohmann::json body;
-      if (auto err = parse_body(raw, body); !err.empty()) return send_error(res, 400, err);
-      const bool single = body.is_object() && !body.contains("mentions");
-      nlohmann::json items = single ? nlohmann::json::array({body}) : body.is_object() ? body["mentions"] : body;
-      if (!items.is_array())
-        return send_error(res, 400, "expected a mention object, an array of mentions or {\"mentions\": [...]}");
-      if (items.size() > a->max_mentions)
-        return send_error(res, 413, std::to_string(items.size()) + " mentions in one request; at most " +
-                                        std::to_string(a->max_mentions) + " (--max-mentions)");
-      std::vector<Mention> mentions;
-      for (size_t i = 0; i < items.size(); ++i) {
-        try {
-          mentions.push_back(parse_mention(items[i].dump(), "request", 0));
-        } catch (const FormatError& e) {
-          std::string msg = e.what();
-          msg.replace(0, std::string("request").size(), "mentions[" + std::to_string(i) + "]");
-          return send_error(res, 400, msg);
-        }
-      }
-      CallOptions options;
-      try {
-        if (!single && body.is_object()) options = call_options_of(body);
-      } catch (const InvalidArgument& e) {
-        return send_error(res, 400, e.what());
-      }
+      LinkRequest r = parse_link_request(parse_request_body(raw), a->max_mentions);
+      (void)setup.pipeline->linker(r.options);  // ranges and NER-CD: 400
       // The count prior gains nothing from batching: it links in the request's own thread, as do
       // requests with their own options.
-      auto results = setup.model && !options.any_link_option() ? batcher.submit(std::move(mentions)).get()
-                                                               : setup.pipeline->link(mentions, options);
+      auto results = setup.model && !r.options.any_link_option() ? batcher.submit(std::move(r.mentions)).get()
+                                                                 : setup.pipeline->link(r.mentions, r.options);
       nlohmann::json out = nlohmann::json::array();
-      for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(items[i], results[i]));
+      for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(r.items[i], results[i]));
       served += results.size();
-      send_json(res, 200, single ? out[0] : out);
+      send_json(res, 200, r.single ? out[0] : out);
     }));
     // Links spans of texts: through the batcher when an encoder runs, else in the request's thread.
     auto link_spans = [&](const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans,
@@ -359,34 +290,22 @@ void add_serve_command(CLI::App& app) {
     // POST /annotate: {"text": ..., "id"?: ..., "threshold"?: x, "all_case"?: bool}, or an array of
     // such documents (or {"documents": [...]}): the JSON of 'ner4el annotate'.
     server.Post("/annotate", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
-      nlohmann::json body;
-      if (auto err = parse_body(raw, body); !err.empty()) return send_error(res, 400, err);
-      const bool single = body.is_object() && !body.contains("documents");
-      nlohmann::json docs = single ? nlohmann::json::array({body}) : body.is_object() ? body["documents"] : body;
-      if (!docs.is_array()) return send_error(res, 400, "expected {\"text\": ...}, an array of them or {\"documents\": [...]}");
-      std::vector<std::string> texts;
+      AnnotateRequest r = parse_annotate_request(parse_request_body(raw));
+      (void)setup.pipeline->linker(r.options);  // ranges and NER-CD: 400
       std::vector<std::vector<TextSpan>> spans;
-      CallOptions options;
-      try {
-        options = call_options_of(body);
-        for (size_t i = 0; i < docs.size(); ++i) {
-          if (!docs[i].is_object() || !docs[i].contains("text") || !docs[i]["text"].is_string())
-            return send_error(res, 400, "documents[" + std::to_string(i) + "]: field 'text': expected a string");
-          const auto doc_options = call_options_of(body, &docs[i]);
-          texts.push_back(valid_utf8(docs[i]["text"].get<std::string>()));
-          spans.push_back(setup.pipeline->detect(texts.back(), doc_options.spotter ? &*doc_options.spotter : nullptr));
-        }
-      } catch (const InvalidArgument& e) {
-        return send_error(res, 400, e.what());
+      for (size_t d = 0; d < r.texts.size(); ++d) {
+        const auto& o = r.document_options[d];
+        spans.push_back(setup.pipeline->detect(r.texts[d], o.spotter ? &*o.spotter : nullptr));
       }
-      auto linked = link_spans(texts, std::move(spans), options);
+      auto linked = link_spans(r.texts, std::move(spans), r.options);
       nlohmann::json out = nlohmann::json::array();
-      for (size_t d = 0; d < docs.size(); ++d) {
-        nlohmann::json doc{{"id", docs[d].contains("id") ? docs[d]["id"] : nlohmann::json(d)}, {"spans", nlohmann::json::array()}};
+      for (size_t d = 0; d < r.documents.size(); ++d) {
+        const auto& doc_in = r.documents[d];
+        nlohmann::json doc{{"id", doc_in.contains("id") ? doc_in["id"] : nlohmann::json(d)}, {"spans", nlohmann::json::array()}};
         for (const auto& s : linked[d]) doc["spans"].push_back(span_json(s));
         out.push_back(std::move(doc));
       }
-      send_json(res, 200, single ? out[0] : out);
+      send_json(res, 200, r.single ? out[0] : out);
     }));
     // POST /: REL's API. {"text": ..., "spans": []} finds and links the mentions (REL's end-to-end
     // mode); with "spans": [[start, length], ...] (code points) it links those spans only (REL's ED
@@ -395,39 +314,9 @@ void add_serve_command(CLI::App& app) {
       send_json(res, 200, {{"schemaVersion", 1}, {"label", "status"}, {"message", "up"}, {"color", "green"}});
     });
     auto rel = limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
-      nlohmann::json body;
-      if (auto err = parse_body(raw, body); !err.empty()) return send_error(res, 400, err);
-      if (!body.is_object() || !body.contains("text") || !body["text"].is_string())
-        return send_error(res, 400, "expected REL's request {\"text\": \"...\", \"spans\": []}");
-      const std::string text = valid_utf8(body["text"].get<std::string>());
-      std::vector<TextSpan> spans;
-      const nlohmann::json given = body.value("spans", nlohmann::json::array());
-      if (!given.is_array()) return send_error(res, 400, "field 'spans': expected an array of [start, length]");
-      if (given.size() > a->max_mentions)
-        return send_error(res, 413, std::to_string(given.size()) + " spans in one request; at most " +
-                                        std::to_string(a->max_mentions) + " (--max-mentions)");
-      if (given.empty()) {
-        spans = setup.pipeline->detect(text);
-      } else {
-        for (size_t i = 0; i < given.size(); ++i) {
-          const auto& g = given[i];
-          if (!g.is_array() || g.size() < 2 || !g[0].is_number_unsigned() || !g[1].is_number_unsigned())
-            return send_error(res, 400, "spans[" + std::to_string(i) + "]: expected [start, length] (non-negative integers)");
-          TextSpan t;
-          t.start = g[0].get<size_t>();
-          const size_t length = g[1].get<size_t>();
-          if (length > text.size() || t.start > text.size())
-            return send_error(res, 422, "spans[" + std::to_string(i) + "]: outside the text");
-          t.end = t.start + length;
-          spans.push_back(t);
-        }
-        try {
-          resolve_offsets(text, spans, /*by_code_points=*/true);
-        } catch (const InvalidArgument& e) {
-          return send_error(res, 422, std::string("spans: ") + e.what());
-        }
-      }
-      auto linked = link_spans({text}, {std::move(spans)});
+      RelRequest r = parse_rel_request(parse_request_body(raw), a->max_mentions);
+      if (r.detect) r.spans = setup.pipeline->detect(r.text);
+      auto linked = link_spans({r.text}, {std::move(r.spans)});
       nlohmann::json out = nlohmann::json::array();
       for (const auto& s : linked[0]) out.push_back(rel_json(s));
       send_json(res, 200, out);
@@ -443,6 +332,8 @@ void add_serve_command(CLI::App& app) {
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
       try {
         std::rethrow_exception(ep);
+      } catch (const RequestError& e) {  // the request's fault, with its status
+        send_error(res, e.status, e.what());
       } catch (const InvalidArgument& e) {  // the request's fault
         send_error(res, 400, e.what());
       } catch (const FormatError& e) {
