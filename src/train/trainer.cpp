@@ -201,6 +201,15 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
   report.train_mentions = examples.size();
   if (examples.empty()) throw InvalidArgument(c.train_data + ": no training mention has its gold entity among its candidates");
   auto dev = read_mentions(c.dev_data, {.require_output = true});
+  // The metrics log is appended to; a line torn by a kill is cut off first.
+  if (const fs::path m = out / "metrics.jsonl"; fs::exists(m)) {
+    std::string text;
+    {
+      std::ifstream in(m, std::ios::binary);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    if (!text.empty() && text.back() != '\n') fs::resize_file(m, text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+  }
   std::ofstream metrics(out / "metrics.jsonl", std::ios::app);
   auto set_lr = [&](double lr) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
@@ -269,22 +278,31 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
     std::stable_sort(st.best.begin(), st.best.end(), [](auto& a, auto& b) { return a.first > b.first; });
     const bool keep = std::find(st.best.begin(), st.best.begin() + std::min<size_t>(st.best.size(), c.keep_best),
                                 std::make_pair(log.dev_accuracy, epoch)) != st.best.begin() + std::min<size_t>(st.best.size(), c.keep_best);
-    // Checkpoint: written beside, then swapped in by renames, so a kill never leaves a torn one.
+    // Checkpoint: everything written beside and moved in by renames, so a kill at any point leaves
+    // each output absent or whole: the epoch's copy (when it is among the best) first, then last/
+    // swapped in with its final state; checkpoints that dropped out of the best go last.
+    std::vector<int> dropped;
+    while (st.best.size() > static_cast<size_t>(c.keep_best)) {
+      dropped.push_back(st.best.back().second);
+      st.best.pop_back();
+    }
     const fs::path tmp = out / "last.tmp";
     fs::remove_all(tmp);
     fs::create_directories(tmp);
     model.save((tmp / "model").string());
     torch::save(opt, (tmp / "optimizer.pt").string());
     std::ofstream(tmp / "trainer_state.json") << st.to_json().dump(2);
+    if (keep) {
+      const fs::path kept = out / ("epoch-" + std::to_string(epoch)), kept_tmp = kept.string() + ".tmp";
+      fs::remove_all(kept_tmp);
+      fs::copy(tmp / "model", kept_tmp, fs::copy_options::recursive);
+      fs::remove_all(kept);
+      fs::rename(kept_tmp, kept);
+    }
     if (fs::exists(last)) fs::rename(last, last_old);
     fs::rename(tmp, last);
     fs::remove_all(last_old);
-    if (keep) fs::copy(last / "model", out / ("epoch-" + std::to_string(epoch)), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-    while (st.best.size() > static_cast<size_t>(c.keep_best)) {
-      fs::remove_all(out / ("epoch-" + std::to_string(st.best.back().second)));
-      st.best.pop_back();
-    }
-    std::ofstream(last / "trainer_state.json") << st.to_json().dump(2);
+    for (int e : dropped) fs::remove_all(out / ("epoch-" + std::to_string(e)));
     metrics << nlohmann::json{{"epoch", log.epoch}, {"step", log.steps}, {"loss", log.loss},
                               {"dev_accuracy", log.dev_accuracy}, {"time_s", log.seconds}}.dump() << "\n";
     metrics.flush();
