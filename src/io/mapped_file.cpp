@@ -52,4 +52,8 @@ void MappedFile::release_before(size_t offset) {
   }
 }
 
+void MappedFile::drop_pages() {
+  if (size_) ::madvise(const_cast<char*>(data_), size_, MADV_DONTNEED);
+}
+
 }  // namespace ner4el::io

@@ -19,6 +19,9 @@ class MappedFile {
   const std::string& path() const { return path_; }
   /// Tells the kernel the pages before offset will not be read again (streaming readers).
   void release_before(size_t offset);
+  /// Drops every mapped page from memory (they are read again from the file when touched); the
+  /// release_before mark stays where it was.
+  void drop_pages();
 
  private:
   std::string path_;

@@ -111,10 +111,11 @@ class Unpickler {
 
   /// Streams the items of the root dict to cb instead of storing them.
   void set_stream(const ItemCallback* cb, MappedFile* file,
-                  const std::function<void(uint64_t, uint64_t)>* progress) {
+                  const std::function<void(uint64_t, uint64_t)>* progress, const std::unordered_set<uint64_t>* fetched) {
     stream_cb_ = cb;
     stream_file_ = file;
     progress_ = progress;
+    fetched_ = fetched;
   }
   uint64_t streamed() const { return streamed_; }
 
@@ -188,6 +189,7 @@ class Unpickler {
     memo_[idx] = v;
     if (v.is_node()) {
       PickleNode& n = v.as_node();
+      if (fetched_ && fetched_->count(idx)) n.pinned = true;  // fetched again later: kept when streamed
       if (n.memo < 0) n.memo = static_cast<int64_t>(idx);
       else if (static_cast<uint64_t>(n.memo) != idx) extra_memo_.emplace(&n, idx);
     }
@@ -198,7 +200,7 @@ class Unpickler {
     const PickleValue& v = it->second;
     // Streaming frees each delivered batch. An object made before the last batch may hold parts of
     // it (freed), so it is not used again: a clean error instead of a dangling reference.
-    if (v.is_node() && v.as_node().epoch < epoch_ && &v.as_node() != stream_root_)
+    if (v.is_node() && v.as_node().epoch < epoch_ && &v.as_node() != stream_root_ && !v.as_node().pinned)
       fail("refers again to an object (memo " + std::to_string(idx) +
            ") made before entries that were already streamed; this pickle shares objects between dict entries");
     if (v.kind() == PickleValue::Kind::Released)
@@ -239,6 +241,7 @@ class Unpickler {
   const ItemCallback* stream_cb_ = nullptr;
   MappedFile* stream_file_ = nullptr;
   const std::function<void(uint64_t, uint64_t)>* progress_ = nullptr;
+  const std::unordered_set<uint64_t>* fetched_ = nullptr;  ///< memo indices some GET fetches
   PickleNode* stream_root_ = nullptr;
   uint64_t streamed_ = 0;
   uint32_t epoch_ = 0;  ///< streamed batches so far
@@ -350,7 +353,8 @@ PickleValue Unpickler::decode_py_string(std::string_view s) {
 void Unpickler::release(const PickleValue& v, std::unordered_set<PickleNode*>& done) {
   if (!v.is_node()) return;
   PickleNode* n = &v.as_node();
-  if (n == stream_root_ || !done.insert(n).second) return;
+  // A pinned node is referenced again later (memo GET, DUP): it and what it holds stay.
+  if (n == stream_root_ || n->pinned || !done.insert(n).second) return;
   for (const auto& c : n->items) release(c, done);
   for (const auto& [k, c] : n->entries) {
     release(k, done);
@@ -417,7 +421,10 @@ PickleValue Unpickler::run() {
         else pop();
         break;
       case '1': pop_mark(); break;                        // POP_MARK
-      case '2': stack_.push_back(top()); break;           // DUP
+      case '2':  // DUP: a second reference without the memo, so never freed when streamed
+        if (top().is_node()) top().as_node().pinned = true;
+        stack_.push_back(top());
+        break;
       case 'N': stack_.push_back(PickleValue::none()); break;
       case 0x88: stack_.push_back(PickleValue::boolean(true)); break;
       case 0x89: stack_.push_back(PickleValue::boolean(false)); break;
@@ -724,12 +731,89 @@ PickleDocument PickleDocument::load_bytes(std::string bytes, const std::string& 
   return doc;
 }
 
+namespace {
+
+/// The memo indices that some GET opcode fetches, found by one pass over the opcodes that builds no
+/// value. Streaming keeps the objects stored under them (a dict entry may share a list with another
+/// far away); everything else is freed once delivered. A pickle this scan cannot follow is left to
+/// the reader, which reports the error.
+std::unordered_set<uint64_t> fetched_memo_indices(std::string_view b) {
+  std::unordered_set<uint64_t> fetched;
+  size_t pos = 0;
+  auto need = [&](uint64_t n) { return n <= b.size() - pos; };
+  auto le = [&](int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(b[pos + i])) << (8 * i);
+    pos += bytes;
+    return v;
+  };
+  auto skip_line = [&]() {
+    const size_t nl = b.find('\n', pos);
+    if (nl == std::string_view::npos) return false;
+    pos = nl + 1;
+    return true;
+  };
+  auto line_number = [&](uint64_t& v) {
+    const size_t nl = b.find('\n', pos);
+    if (nl == std::string_view::npos) return false;
+    v = 0;
+    for (size_t i = pos; i < nl && i < pos + 12; ++i)
+      if (b[i] >= '0' && b[i] <= '9') v = v * 10 + static_cast<uint64_t>(b[i] - '0');
+    pos = nl + 1;
+    return true;
+  };
+  while (pos < b.size()) {
+    const unsigned char op = static_cast<unsigned char>(b[pos++]);
+    uint64_t n = 0;
+    switch (op) {
+      case 'h': if (!need(1)) return fetched; fetched.insert(le(1)); break;
+      case 'j': if (!need(4)) return fetched; fetched.insert(le(4)); break;
+      case 'g': if (!line_number(n)) return fetched; fetched.insert(n); break;
+      case 'q': case 'K': case 0x80: case 0x82: if (!need(1)) return fetched; le(1); break;
+      case 'M': case 0x83: if (!need(2)) return fetched; le(2); break;
+      case 'r': case 'J': case 0x84: if (!need(4)) return fetched; le(4); break;
+      case 'G': case 0x95: if (!need(8)) return fetched; le(8); break;
+      case 0x8a: case 'U': case 0x8c: case 'C':  // a 1-byte length, then that many bytes
+        if (!need(1)) return fetched;
+        n = le(1);
+        if (!need(n)) return fetched;
+        pos += n;
+        break;
+      case 0x8b: case 'T': case 'X': case 'B':  // a 4-byte length
+        if (!need(4)) return fetched;
+        n = le(4);
+        if (!need(n)) return fetched;
+        pos += n;
+        break;
+      case 0x8d: case 0x8e: case 0x96:  // an 8-byte length
+        if (!need(8)) return fetched;
+        n = le(8);
+        if (!need(n)) return fetched;
+        pos += n;
+        break;
+      case 'I': case 'L': case 'p': case 'F': case 'S': case 'V': case 'P':
+        if (!skip_line()) return fetched;
+        break;
+      case 'c': case 'i':  // two lines: module, name
+        if (!skip_line() || !skip_line()) return fetched;
+        break;
+      case '.': return fetched;
+      default: break;  // no argument (or unknown: the reader says so)
+    }
+  }
+  return fetched;
+}
+
+}  // namespace
+
 uint64_t stream_pickle_dict(const std::string& path, const ItemCallback& on_item,
                             const std::function<void(uint64_t, uint64_t)>& progress) {
   PickleDocument::Storage st;
   st.file = std::make_unique<MappedFile>(path);
+  const auto fetched = fetched_memo_indices(st.file->bytes());
+  st.file->drop_pages();  // the scan read every page; streaming reads them again in order
   Unpickler u(st.file->bytes(), path, st);
-  u.set_stream(&on_item, st.file.get(), &progress);
+  u.set_stream(&on_item, st.file.get(), &progress, &fetched);
   PickleValue root = u.run();
   if (!root.is_dict() && !(root.is_object() && !root.as_node().entries.empty()))
     throw FormatError(path + ": expected a pickled dict, found " + root.type_name());

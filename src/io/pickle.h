@@ -74,6 +74,7 @@ struct PickleNode {
   PickleValue callable, args, state;    ///< Instance: REDUCE/NEWOBJ callable and args, BUILD state
   bool newobj = false;                  ///< Instance made by NEWOBJ (cls.__new__) rather than REDUCE
   uint32_t epoch = 0;                   ///< streaming: how many batches had been delivered at its creation
+  bool pinned = false;                  ///< streaming: referenced more than once, so never freed
 
   /// Global "module.name", or for an instance the name of its callable.
   std::string qualified_name() const;
