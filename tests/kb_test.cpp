@@ -10,6 +10,7 @@
 
 #include "ner4el/candidates.h"
 #include "ner4el/error.h"
+#include "ner4el/pipeline.h"
 #include "test_util.h"
 
 namespace ner4el {
@@ -341,6 +342,38 @@ TEST(KbHostile, TruncatedOrForeignStoreIsRefusedBeforeLmdbReadsIt) {
   expect_refused(good.substr(0, 100), "too short");
   test::write_file(store, good);
   EXPECT_EQ(KnowledgeBase::open(dir.file("kb")).entity(2999)->title, "E2999");
+}
+
+}  // namespace
+}  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// Text enters the KB once, at the build: invalid UTF-8 in a description, a title or an alias is
+// replaced by U+FFFD there (with a warning), so every query of the KB gives valid text (such a KB
+// once made every query abort).
+TEST(KbBuild, InvalidUtf8IsReplacedWhereTextEnters) {
+  test::TempDir dir;
+  test::write_file(dir.file("d.tsv"), "1\tPar\xff\xfeis is a city\n2\tParis Hilton\n");
+  test::write_file(dir.file("t.tsv"), "1\tPar\xc3is\n2\tParis Hilton\n");
+  test::write_file(dir.file("a.tsv"), "paris\t1,2\npar\xe2\x82is\t1\n");
+  KbSources src;
+  src.aliases = dir.file("a.tsv");
+  src.descriptions = dir.file("d.tsv");
+  src.titles = dir.file("t.tsv");
+  auto rep = build_knowledge_base(src, dir.file("kb"));
+  bool warned = false;
+  for (const auto& w : rep.warnings) warned |= w.find("invalid UTF-8") != std::string::npos;
+  EXPECT_TRUE(warned);
+  auto kb = KnowledgeBase::open(dir.file("kb"));
+  auto e = kb.entity(1);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->description, "Par\xef\xbf\xbd\xef\xbf\xbdis is a city");
+  EXPECT_EQ(e->title, "Par\xef\xbf\xbdis");
+  EXPECT_EQ(valid_utf8(e->title), e->title);
+  EXPECT_TRUE(kb.alias("par\xef\xbf\xbd\xef\xbf\xbdis"));  // one U+FFFD per bad byte
+  EXPECT_EQ(kb.entity(2)->title, "Paris Hilton");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/kb.h"
+#include "ner4el/pipeline.h"
 #include "ner4el/tokenizer.h"
 
 namespace ner4el {
@@ -236,7 +237,16 @@ class Builder {
     }
   }
 
-  void write_entity(int64_t id, Meta& m, std::string_view desc) {
+  /// Text as it is stored: invalid UTF-8 bytes replaced by U+FFFD (counted), once, here where text
+  /// enters the KB, so every reader of the KB (CLI, server, Python) gets valid text.
+  std::string clean(std::string_view text) {
+    std::string v = valid_utf8(text);
+    if (v.size() != text.size() || v != text) ++replaced_;
+    return v;
+  }
+
+  void write_entity(int64_t id, Meta& m, std::string_view desc_in) {
+    const std::string desc = clean(desc_in);
     uint64_t key = static_cast<uint64_t>(id);
     if (opt_.typer && m.cls < 0) {
       Entity e;
@@ -252,12 +262,13 @@ class Builder {
 
   void set_title(int64_t id, std::string title) {
     Meta& m = meta_[id];
-    m.title = std::move(title);
+    m.title = clean(title);
     m.title_seq = ++title_seq_;
   }
 
   /// Adds ids to an alias, keeping only described entities, ordered by decreasing count.
-  void add_alias(const std::string& surface, const std::vector<int64_t>& ids, KbBuildReport& rep) {
+  void add_alias(const std::string& surface_in, const std::vector<int64_t>& ids, KbBuildReport& rep) {
+    const std::string surface = clean(surface_in);
     std::string key = lower_case(surface);
     if (key.empty()) return;
     if (key.size() > kb::kMaxKey) {
@@ -370,6 +381,9 @@ class Builder {
 
   void finish(KbBuildReport& rep, const std::string& built_from) {
     prune_raw_aliases();
+    if (replaced_)
+      rep.warnings.push_back(std::to_string(replaced_) + " title(s), description(s) or alias(es) held invalid UTF-8; the bad "
+                             "bytes were replaced by U+FFFD");
     std::vector<int64_t> described;
     std::vector<std::vector<int64_t>> by_class(classes_.size());
     std::vector<uint64_t> class_counts(classes_.size());
@@ -414,6 +428,7 @@ class Builder {
   MDB_dbi meta_db_{}, ent_db_{}, alias_db_{}, title_db_{}, list_db_{}, raw_db_{}, release_title_db_{};
   size_t pending_ = 0;
   uint64_t title_seq_ = 0;
+  uint64_t replaced_ = 0;  ///< text fields whose invalid UTF-8 was replaced
   std::vector<std::string> classes_;
   std::unordered_map<std::string, int32_t> class_ids_;
 };
