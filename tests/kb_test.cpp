@@ -342,6 +342,65 @@ TEST(KbHostile, TruncatedOrForeignStoreIsRefusedBeforeLmdbReadsIt) {
   expect_refused(good.substr(0, 100), "too short");
   test::write_file(store, good);
   EXPECT_EQ(KnowledgeBase::open(dir.file("kb")).entity(2999)->title, "E2999");
+
+  // Crafted pages (LMDB trusts them: one made it loop for minutes, others read past the file): the
+  // page walk at open names the page. Pages: 16-byte header (number, pad, flags, lower, upper), then
+  // 2-byte node offsets; a node: size or child page (4 bytes), flags (2), key size (2), key, data.
+  const size_t psize = 4096;
+  auto u16 = [](const std::string& b, size_t at) { return uint16_t(uint8_t(b[at]) | uint8_t(b[at + 1]) << 8); };
+  auto put16 = [](std::string& b, size_t at, uint16_t v) { b[at] = char(v & 0xff); b[at + 1] = char(v >> 8); };
+  size_t leaf = 0, branch = 0;
+  for (size_t pg = 2; pg * psize < good.size(); ++pg) {
+    const uint16_t flags = u16(good, pg * psize + 10);
+    if (flags == 0x02 && !leaf) leaf = pg;
+    if (flags == 0x01 && !branch) branch = pg;
+  }
+  ASSERT_TRUE(leaf && branch) << "the test KB should have branch and leaf pages";
+  std::string b = good;
+  put16(b, leaf * psize + 10, 0x40);
+  expect_refused(b, "page " + std::to_string(leaf) + ": neither a branch nor a leaf page");
+  b = good;
+  put16(b, leaf * psize + 12, 4);
+  expect_refused(b, "page header bounds out of place");
+  b = good;
+  put16(b, leaf * psize + u16(good, leaf * psize + 16) + 6, 60000);  // first node's key size
+  expect_refused(b, "runs past the page");
+  b = good;
+  const size_t child = branch * psize + u16(good, branch * psize + 16);  // the branch's first child
+  put16(b, child, uint16_t(branch & 0xffff));
+  put16(b, child + 2, uint16_t(branch >> 16));
+  put16(b, child + 4, 0);
+  expect_refused(b, "reached twice");
+}
+
+// With the page walk switched off (as for a KB over 256 MiB), LMDB reading past the file's end
+// (SIGBUS) is caught by the fault guard and becomes the same error. The inputs are the fuzzer's
+// findings (fuzz/corpus/kb_open/regression-bus-*), data.mdb files of its two-entity seed KB.
+TEST(KbHostile, FaultsInsideLmdbBecomeErrors) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"),
+                   R"({"id": 1, "title": "Paris", "description": "capital of France", "count": 50, "class": "LOC", "aliases": ["Paris"]})" "\n"
+                   R"({"id": 2, "title": "Paris Hilton", "description": "a socialite", "count": 20, "class": "PER", "aliases": ["Paris", "Hilton"]})" "\n");
+  KbSources src;
+  src.entities = dir.file("e.jsonl");
+  build_knowledge_base(src, dir.file("kb"));
+  setenv("NER4EL_KB_VERIFY", "0", 1);
+  for (const char* name : {"regression-bus-past-end", "regression-bus-txn-begin"}) {
+    test::write_file(dir.file("kb/data.mdb"), test::read_file(std::string(NER4EL_SOURCE_DIR) + "/fuzz/corpus/kb_open/" + name));
+    std::string error;
+    try {
+      auto kb = KnowledgeBase::open(dir.file("kb"));
+      for (int64_t id : {1, 2, 3}) (void)kb.entity(id);
+      (void)kb.id_of_title("Paris");
+    } catch (const FormatError& e) {
+      error = e.what();
+    }
+    EXPECT_NE(error.find("corrupt knowledge base"), std::string::npos) << name << ": " << error;
+  }
+  unsetenv("NER4EL_KB_VERIFY");
+  // And with the walk, they are refused before LMDB reads a page.
+  test::write_file(dir.file("kb/data.mdb"), test::read_file(std::string(NER4EL_SOURCE_DIR) + "/fuzz/corpus/kb_open/regression-bus-past-end"));
+  EXPECT_THROW(KnowledgeBase::open(dir.file("kb")), FormatError);
 }
 
 }  // namespace

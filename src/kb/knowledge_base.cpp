@@ -1,3 +1,10 @@
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <filesystem>
@@ -6,7 +13,10 @@
 
 #include "kb/alias_hash.h"
 #include "kb/lmdb.h"
+#include "kb/lmdb_verify.h"
+#include "kb/map_guard.h"
 #include "kb/records.h"
+#include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/kb.h"
 #include "ner4el/tokenizer.h"
@@ -28,10 +38,13 @@ struct KnowledgeBase::Impl {
           impl_.pool.pop_back();
         }
       }
+      int rc = MDB_SUCCESS;
       if (txn_) {
-        kb::check(mdb_txn_renew(txn_), "LMDB renew");
+        impl_.guard([&] { rc = mdb_txn_renew(txn_); });
+        kb::check(rc, "LMDB renew");
       } else {
-        kb::check(mdb_txn_begin(impl_.env, nullptr, MDB_RDONLY, &txn_), "LMDB read transaction");
+        impl_.guard([&] { rc = mdb_txn_begin(impl_.env, nullptr, MDB_RDONLY, &txn_); });
+        kb::check(rc, "LMDB read transaction");
       }
     }
     ~PooledTxn() {
@@ -40,12 +53,7 @@ struct KnowledgeBase::Impl {
       impl_.pool.push_back(txn_);
     }
     bool get(MDB_dbi db, std::string_view key, std::string_view& out) const {
-      MDB_val k = kb::val(key), v;
-      int rc = mdb_get(txn_, db, &k, &v);
-      if (rc == MDB_NOTFOUND) return false;
-      kb::check(rc, "LMDB read");
-      out = kb::view(v);
-      return true;
+      return impl_.get(txn_, db, key, out);
     }
 
    private:
@@ -69,12 +77,35 @@ struct KnowledgeBase::Impl {
     if (pin) mdb_txn_abort(pin);
     if (env) mdb_env_close(env);
   }
+  // The map (kb/map_guard.h): LMDB calls run guarded, and what they return must lie in the file.
+  const char* map = nullptr;
+  size_t map_size = 0, readable = 0;
+  std::string corrupt;  ///< the message of a corrupt KB
+  /// Runs an LMDB call under the map's guard (when the map is known).
+  template <class F>
+  void guard(F&& f) const {
+    if (map) kb::guarded(map, map_size, corrupt, f);
+    else f();
+  }
+  bool get(MDB_txn* txn, MDB_dbi db, std::string_view key, std::string_view& out) const {
+    MDB_val k = kb::val(key), v{};
+    int rc = MDB_SUCCESS;
+    guard([&] { rc = mdb_get(txn, db, &k, &v); });
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND) throw FormatError(corrupt + " (" + mdb_strerror(rc) + ")");
+    kb::check(rc, "LMDB read");
+    const char* p = static_cast<const char*>(v.mv_data);
+    if (map && (!p || p < map || v.mv_size > readable || static_cast<size_t>(p - map) > readable - v.mv_size))
+      throw FormatError(corrupt + " (a value lies outside data.mdb)");
+    out = kb::view(v);
+    return true;
+  }
   std::span<const int64_t> list(const std::string& key) {
-    MDB_val k = kb::val(key), v;
-    int rc = mdb_get(pin, lists, &k, &v);
-    if (rc == MDB_NOTFOUND) return {};
-    kb::check(rc, "LMDB read of list " + key);
+    std::string_view found;
+    if (!get(pin, lists, key, found)) return {};
+    MDB_val v{found.size(), const_cast<char*>(found.data())};
     size_t n = v.mv_size / sizeof(int64_t);
+    if (n == 0) return {};
     if (reinterpret_cast<uintptr_t>(v.mv_data) % alignof(int64_t) != 0) {
       auto& copy = unaligned_copies.emplace_back(n);
       std::memcpy(copy.data(), v.mv_data, n * sizeof(int64_t));
@@ -113,11 +144,54 @@ void check_lmdb_file(const fs::path& file, const std::string& dir) {
   in.seekg(static_cast<std::streamoff>(psize));
   in.read(meta[1], 160);
   const bool second = in && u32(meta[1], 16) == 0xBEEFC0DE && u64(meta[1], 144) > u64(meta[0], 144);
+  // LMDB takes the page size from the newer meta page but finds the second meta page with the
+  // first's: they must agree (LMDB writes them alike).
+  if (in && u32(meta[1], 16) == 0xBEEFC0DE && u32(meta[1], 40) != psize) throw corrupt("has meta pages of two page sizes");
+  // A fixed map address is for MDB_FIXEDMAP, which ner4el never uses; it would also misplace the map.
+  if (u64(meta[0], 24) != 0 || (second && u64(meta[1], 24) != 0)) throw corrupt("asks for a fixed map address");
   const uint64_t last_page = u64(meta[second ? 1 : 0], 136);
   if (last_page >= size / psize || size / psize - last_page < 1)
     throw corrupt("is truncated: " + std::to_string(size) + " bytes, its last page " + std::to_string(last_page) +
                   " of " + std::to_string(psize) + " bytes ends past them");
 }
+/// The address ranges where this process maps the file (from /proc/self/maps, by device and inode).
+struct Mapping {
+  uintptr_t lo = 0, hi = 0;
+  bool operator==(const Mapping&) const = default;
+};
+std::vector<Mapping> mappings_of(const fs::path& file) {
+  std::vector<Mapping> out;
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return out;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long long lo = 0, hi = 0, offset = 0, inode = 0;
+    unsigned major = 0, minor = 0;
+    char perms[8] = {};
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %x:%x %llu", &lo, &hi, perms, &offset, &major, &minor, &inode) != 7) continue;
+    if (inode == st.st_ino && makedev(major, minor) == st.st_dev && offset == 0) out.push_back({lo, hi});
+  }
+  return out;
+}
+/// The mapping of the file that is new since `before` (should another thread have mapped the same
+/// file meanwhile, the span of both); {0, 0} when it cannot be told (no /proc): then nothing is
+/// guarded or checked.
+struct NewMapping {
+  uintptr_t lo = 0, hi = 0;
+  int count = 0;
+};
+NewMapping new_mapping(const fs::path& file, const std::vector<Mapping>& before) {
+  NewMapping out;
+  for (const auto& m : mappings_of(file))
+    if (std::find(before.begin(), before.end(), m) == before.end()) {
+      out.lo = out.count ? std::min(out.lo, m.lo) : m.lo;
+      out.hi = std::max(out.hi, m.hi);
+      ++out.count;
+    }
+  return out;
+}
+
 }  // namespace
 
 KnowledgeBase KnowledgeBase::open(const std::string& dir) {
@@ -125,6 +199,7 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
     throw NotFound(dir + ": no knowledge base here (expected data.mdb; build one with 'ner4el kb build')");
   check_lmdb_file(fs::path(dir) / "data.mdb", dir);
   auto impl = std::make_unique<Impl>();
+  const std::vector<Mapping> maps_before = mappings_of(fs::path(dir) / "data.mdb");
   kb::check(mdb_env_create(&impl->env), "LMDB");
   mdb_env_set_maxdbs(impl->env, 8);
   mdb_env_set_maxreaders(impl->env, 1024);
@@ -132,47 +207,84 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   // directory may be read-only. NOTLS lets a thread use transactions begun on another.
   int rc = mdb_env_open(impl->env, dir.c_str(), MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS | MDB_NORDAHEAD, 0644);
   if (rc != MDB_SUCCESS) throw FormatError(dir + ": cannot open the knowledge base: " + mdb_strerror(rc));
+  // LMDB does not say where it mapped the file: the mapping of data.mdb that opening it added.
+  const NewMapping mapped = new_mapping(fs::path(dir) / "data.mdb", maps_before);
+  impl->map = reinterpret_cast<const char*>(mapped.lo);
+  impl->map_size = mapped.hi - mapped.lo;
+  // Values must lie in the file's bytes; with two new maps (another thread opened the same file),
+  // anywhere in their span.
+  impl->readable = mapped.count == 1 ? std::min<size_t>(fs::file_size(fs::path(dir) / "data.mdb"), impl->map_size) : impl->map_size;
+  impl->corrupt = dir + ": corrupt knowledge base (data.mdb); rebuild it with 'ner4el kb build'";
+  // LMDB trusts every page it reads; a crafted page can send it past the file (the guard turns that
+  // into an error) or round a loop for minutes. So the pages are checked first (kb/lmdb_verify.h):
+  // always for a KB of up to 256 MiB (milliseconds), for a bigger one with NER4EL_KB_VERIFY=1
+  // (NER4EL_KB_VERIFY=0: never, leaving only the fault guard; for tests of the guard).
+  const char* verify = std::getenv("NER4EL_KB_VERIFY");
+  const bool walk = verify && *verify ? std::string(verify) != "0" : impl->readable <= (size_t{256} << 20);
+  if (impl->map && walk) {
+    impl->guard([&] { kb::verify_lmdb_pages(impl->map, impl->readable, dir); });
+    // The walk touched every page; let them go (they stay in the page cache, LMDB maps them again).
+    ::madvise(const_cast<char*>(impl->map), impl->readable, MADV_DONTNEED);
+  }
   // Table handles opened in a transaction become shared only when it commits.
   MDB_txn* setup = nullptr;
-  kb::check(mdb_txn_begin(impl->env, nullptr, MDB_RDONLY, &setup), dir);
+  impl->guard([&] { rc = mdb_txn_begin(impl->env, nullptr, MDB_RDONLY, &setup); });
+  kb::check(rc, dir);
   auto open_db = [&](const char* name, unsigned flags, MDB_dbi& dbi) {
     int r = mdb_dbi_open(setup, name, flags, &dbi);
-    if (r != MDB_SUCCESS) mdb_txn_abort(setup);
     if (r != MDB_SUCCESS)
       throw FormatError(dir + ": the knowledge base has no '" + name + "' table (" + mdb_strerror(r) +
                         "); rebuild it with 'ner4el kb build'");
   };
-  open_db("meta", 0, impl->meta);
-  open_db("entities", MDB_INTEGERKEY, impl->entities);
-  open_db("aliases", 0, impl->aliases);
-  open_db("titles", 0, impl->titles);
-  open_db("lists", 0, impl->lists);
-  // Format 3 tables: absent from older KBs (then --release-compat asks for a rebuild).
-  impl->release_views = mdb_dbi_open(setup, "release_aliases", 0, &impl->raw_aliases) == MDB_SUCCESS &&
-                        mdb_dbi_open(setup, "release_titles", 0, &impl->release_titles) == MDB_SUCCESS;
-  kb::check(mdb_txn_commit(setup), dir);
-  kb::check(mdb_txn_begin(impl->env, nullptr, MDB_RDONLY, &impl->pin), dir);
-  MDB_val k = kb::val("info"), v;
-  if (mdb_get(impl->pin, impl->meta, &k, &v) != MDB_SUCCESS) throw FormatError(dir + ": knowledge base without 'info' record");
+  try {
+    impl->guard([&] {
+      open_db("meta", 0, impl->meta);
+      open_db("entities", MDB_INTEGERKEY, impl->entities);
+      open_db("aliases", 0, impl->aliases);
+      open_db("titles", 0, impl->titles);
+      open_db("lists", 0, impl->lists);
+      // Format 3 tables: absent from older KBs (then --release-compat asks for a rebuild).
+      impl->release_views = mdb_dbi_open(setup, "release_aliases", 0, &impl->raw_aliases) == MDB_SUCCESS &&
+                            mdb_dbi_open(setup, "release_titles", 0, &impl->release_titles) == MDB_SUCCESS;
+    });
+  } catch (...) {
+    mdb_txn_abort(setup);
+    throw;
+  }
+  impl->guard([&] { rc = mdb_txn_commit(setup); });
+  kb::check(rc, dir);
+  impl->guard([&] { rc = mdb_txn_begin(impl->env, nullptr, MDB_RDONLY, &impl->pin); });
+  kb::check(rc, dir);
+  std::string_view info_text;
+  if (!impl->get(impl->pin, impl->meta, "info", info_text)) throw FormatError(dir + ": knowledge base without 'info' record");
+  MDB_val v{info_text.size(), const_cast<char*>(info_text.data())};
   nlohmann::json j;
   try {
+    check_json_depth(kb::view(v), dir + ": 'info' record");
     j = nlohmann::json::parse(kb::view(v));
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(dir + ": corrupt 'info' record: " + e.what());
   }
   KbInfo& info = impl->info;
-  info.format_version = j.value("format_version", 0u);
-  if (info.format_version > kKbFormatVersion)
-    throw FormatError(dir + ": knowledge base format version " + std::to_string(info.format_version) +
-                      ", this build of ner4el reads versions up to " + std::to_string(kKbFormatVersion) +
-                      "; upgrade ner4el or rebuild the KB with this version");
-  if (info.format_version == 0) throw FormatError(dir + ": 'info' record has no format_version");
-  info.entities = j.value("entities", 0ull);
-  info.entities_with_description = j.value("entities_with_description", 0ull);
-  info.aliases = j.value("aliases", 0ull);
-  info.built_from = j.value("built_from", "");
-  for (const auto& c : j.value("classes", nlohmann::json::array()))
-    info.classes.emplace_back(c.at(0).get<std::string>(), c.at(1).get<uint64_t>());
+  // The info record's fields, each type-checked: a wrong type is a corrupt KB, named, not a crash.
+  try {
+    if (!j.is_object()) throw FormatError(dir + ": corrupt 'info' record (not an object)");
+    info.format_version = j.value("format_version", 0u);
+    if (info.format_version > kKbFormatVersion)
+      throw FormatError(dir + ": knowledge base format version " + std::to_string(info.format_version) +
+                        ", this build of ner4el reads versions up to " + std::to_string(kKbFormatVersion) +
+                        "; upgrade ner4el or rebuild the KB with this version");
+    if (info.format_version == 0) throw FormatError(dir + ": 'info' record has no format_version");
+    info.entities = j.value("entities", 0ull);
+    info.entities_with_description = j.value("entities_with_description", 0ull);
+    info.aliases = j.value("aliases", 0ull);
+    info.built_from = j.value("built_from", "");
+    const auto classes = j.value("classes", nlohmann::json::array());
+    if (classes.size() > 100000) throw FormatError(dir + ": corrupt 'info' record (field 'classes': too many)");
+    for (const auto& c : classes) info.classes.emplace_back(c.at(0).get<std::string>(), c.at(1).get<uint64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(dir + ": corrupt 'info' record (" + e.what() + "); rebuild it with 'ner4el kb build'");
+  }
   if (info.format_version >= 2) {
     const fs::path hash = fs::path(dir) / "aliases.hash";
     if (!fs::exists(hash)) throw FormatError(dir + ": aliases.hash is missing; rebuild the KB with 'ner4el kb build'");
@@ -227,7 +339,7 @@ std::optional<std::vector<int64_t>> KnowledgeBase::alias(std::string_view surfac
   std::string_view v;
   if (!txn.get(impl_->aliases, key, v)) return std::nullopt;
   std::vector<int64_t> ids(v.size() / sizeof(int64_t));
-  std::memcpy(ids.data(), v.data(), ids.size() * sizeof(int64_t));
+  if (!ids.empty()) std::memcpy(ids.data(), v.data(), ids.size() * sizeof(int64_t));
   return ids;
 }
 
