@@ -188,6 +188,19 @@ TEST_F(Server, AnnotatesText) {
   }
 }
 
+int connect_loopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // Idle connections (once 16 of them held every worker for 30 s): with 4 workers and a 1 s idle
 // timeout, 8 silent connections delay a real client by about a second, not forever.
 TEST_F(Server, IdleConnectionsDoNotStarveClients) {
@@ -196,12 +209,8 @@ TEST_F(Server, IdleConnectionsDoNotStarveClients) {
   launch({"--threads", "4", "--idle-timeout", "1"}, small, small_port);
   std::vector<int> idle;
   for (int i = 0; i < 8; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(small_port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = connect_loopback(small_port);
+    ASSERT_GE(fd, 0);
     idle.push_back(fd);
   }
   httplib::Client c("127.0.0.1", small_port);
@@ -217,18 +226,6 @@ TEST_F(Server, IdleConnectionsDoNotStarveClients) {
   waitpid(small, nullptr, 0);
 }
 
-int connect_loopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // A request whose headers trickle in, a line every 0.4 s (each wait shorter than --idle-timeout), is
 // cut at --request-timeout instead of holding a worker as long as the client likes; other clients
