@@ -16,6 +16,7 @@
 #include "ner4el/runtime.h"
 #include "ner4el/torch/bert.h"
 #include "ner4el/train.h"
+#include "train/collective.h"
 
 namespace ner4el {
 
@@ -49,7 +50,7 @@ void log_line(const TrainCallbacks& cb, const std::string& s) {
 
 /// Candidates + negatives + encoder inputs of the training set, cached on disk under a key of
 /// everything they depend on (the release's "processed" cache).
-std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, const InputEncoder& enc, size_t& dropped,
+std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, const InputEncoder& enc, size_t& dropped, bool write_cache,
                              const TrainCallbacks& cb) {
   uint64_t h = 1469598103934665603ull;
   for (const std::string& part :
@@ -115,6 +116,7 @@ std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, cons
     out.push_back(std::move(ex));
     if (cb.progress && (i % 64 == 0 || i + 1 == mentions.size())) cb.progress("preparing", i + 1, mentions.size());
   }
+  if (!write_cache) return out;  // another process of the run writes it
   nlohmann::json j{{"version", kCacheVersion}, {"dropped", dropped}, {"examples", nlohmann::json::array()}};
   for (const auto& e : out) j["examples"].push_back({e.mention_ids, e.mention_position, e.entity_ids, e.gold});
   const fs::path tmp = cache.string() + ".tmp";
@@ -166,13 +168,21 @@ struct State {
 
 }  // namespace
 
-TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
+TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& all_cb) {
   if (c.kb.empty() || c.train_data.empty() || c.dev_data.empty() || c.encoder.empty())
     throw InvalidArgument("training needs encoder, kb, train_data and dev_data");
   configure_threads(c.threads);
+  // Data-parallel over the processes of torchrun's environment (train/collective.h): each takes
+  // every world-th example of each accumulation window, gradients are summed across them before
+  // each optimiser step, so the weights equal one process's with the same windows. The first
+  // process (rank 0) alone writes checkpoints, logs and the processed-data cache.
+  auto comm = train::join_world();
+  const bool leader = comm->leader();
+  const TrainCallbacks cb = leader ? all_cb : TrainCallbacks{};
   fs::create_directories(c.output_dir);
   const fs::path out(c.output_dir), last = out / "last", last_old = out / "last.old";
-  if (!fs::exists(last) && fs::exists(last_old)) fs::rename(last_old, last);  // a kill between two renames
+  if (leader && !fs::exists(last) && fs::exists(last_old)) fs::rename(last_old, last);  // a kill between two renames
+  comm->barrier();
   TrainReport report;
   auto kb = KnowledgeBase::open(c.kb);
   LoadOptions lo;
@@ -196,13 +206,13 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
     report.resumed = true;
     log_line(cb, "resuming after epoch " + std::to_string(st.epoch) + " from " + last.string());
   }
-  std::ofstream(out / "config.yaml") << c.to_yaml();
-  auto examples = prepare(c, kb, model.input_encoder(), report.dropped, cb);
+  if (leader) std::ofstream(out / "config.yaml") << c.to_yaml();
+  auto examples = prepare(c, kb, model.input_encoder(), report.dropped, leader, cb);
   report.train_mentions = examples.size();
   if (examples.empty()) throw InvalidArgument(c.train_data + ": no training mention has its gold entity among its candidates");
   auto dev = read_mentions(c.dev_data, {.require_output = true});
   // The metrics log is appended to; a line torn by a kill is cut off first.
-  if (const fs::path m = out / "metrics.jsonl"; fs::exists(m)) {
+  if (const fs::path m = out / "metrics.jsonl"; leader && fs::exists(m)) {
     std::string text;
     {
       std::ifstream in(m, std::ios::binary);
@@ -210,7 +220,8 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
     }
     if (!text.empty() && text.back() != '\n') fs::resize_file(m, text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
   }
-  std::ofstream metrics(out / "metrics.jsonl", std::ios::app);
+  std::ofstream metrics;
+  if (leader) metrics.open(out / "metrics.jsonl", std::ios::app);
   auto set_lr = [&](double lr) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
   };
@@ -231,8 +242,8 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
   while (st.epoch < c.epochs && st.bad_epochs < c.patience) {
     const int epoch = st.epoch + 1;
     const auto t0 = std::chrono::steady_clock::now();
-    // Everything random in an epoch derives from (seed, epoch): a resumed run repeats it exactly.
-    torch::manual_seed(c.seed * 1000003 + static_cast<uint64_t>(epoch));
+    // Everything random derives from (seed, epoch, example): a resumed run repeats an epoch
+    // exactly, and so does a run over any number of processes.
     std::vector<size_t> order(examples.size());
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 shuffle_rng(c.seed * 7919 + static_cast<uint64_t>(epoch));
@@ -240,26 +251,53 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
     impl.mention->train();
     impl.entity->train();
     double loss_sum = 0;
-    size_t losses = 0, pending = 0;
-    for (size_t n = 0; n < order.size(); ++n) {
-      const Example& ex = examples[order[n]];
-      auto [mids, mmask] = pad({ex.mention_ids});
-      auto mv = mention_vectors(impl.mention->forward(mids, mmask), torch::tensor({ex.mention_position}, torch::kLong));
-      auto [eids, emask] = pad(ex.entity_ids);
-      auto ev = entity_vectors(impl.entity->forward(eids, emask));
-      auto scores = normalised_scores(mv, ev.unsqueeze(0));
-      if (torch::isnan(scores).any().item<bool>()) continue;  // one candidate (or all equal): skipped, as the release
-      auto loss = torch::nn::functional::cross_entropy(scores, torch::tensor({ex.gold}, torch::kLong));
-      (loss / c.accumulation).backward();
-      loss_sum += loss.item<double>();
-      ++losses;
-      if (++pending == static_cast<size_t>(c.accumulation)) {
-        optimiser_step();
-        pending = 0;
+    size_t losses = 0;
+    const size_t window = static_cast<size_t>(c.accumulation), world = static_cast<size_t>(comm->world());
+    for (size_t start = 0; start < order.size(); start += window) {
+      const size_t end = std::min(order.size(), start + window);
+      double used = 0;
+      for (size_t n = start + static_cast<size_t>(comm->rank()); n < end; n += world) {
+        torch::manual_seed(c.seed * 1000003 + static_cast<uint64_t>(epoch) * 7777777 + n);
+        const Example& ex = examples[order[n]];
+        auto [mids, mmask] = pad({ex.mention_ids});
+        auto mv = mention_vectors(impl.mention->forward(mids, mmask), torch::tensor({ex.mention_position}, torch::kLong));
+        auto [eids, emask] = pad(ex.entity_ids);
+        auto ev = entity_vectors(impl.entity->forward(eids, emask));
+        auto scores = normalised_scores(mv, ev.unsqueeze(0));
+        if (torch::isnan(scores).any().item<bool>()) continue;  // one candidate (or all equal): skipped, as the release
+        auto loss = torch::nn::functional::cross_entropy(scores, torch::tensor({ex.gold}, torch::kLong));
+        (loss / c.accumulation).backward();
+        loss_sum += loss.item<double>();
+        ++losses;
+        ++used;
       }
-      if (cb.progress) cb.progress("epoch " + std::to_string(epoch), n + 1, order.size());
+      // A window's gradients summed over the processes; a window nobody used makes no step. The
+      // epoch's last window may be partial, as in Lightning.
+      if (world > 1) {
+        std::vector<torch::Tensor> flat{torch::tensor({used}, torch::kFloat64).to(torch::kFloat32)};
+        for (auto& p : params) flat.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}));
+        auto all = torch::cat(flat);
+        comm->all_reduce_sum(all);
+        used = all[0].item<double>();
+        int64_t at = 1;
+        for (auto& p : params) {
+          if (used > 0) {
+            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+            p.mutable_grad().copy_(all.slice(0, at, at + p.numel()).view_as(p));
+          }
+          at += p.numel();
+        }
+      }
+      if (used > 0) optimiser_step();
+      else opt.zero_grad();
+      if (cb.progress) cb.progress("epoch " + std::to_string(epoch), end, order.size());
     }
-    if (pending > 0) optimiser_step();  // the epoch's last partial accumulation, as Lightning does
+    if (world > 1) {  // the epoch's mean loss over every process
+      auto l = torch::tensor({loss_sum, static_cast<double>(losses)}, torch::kFloat64);
+      comm->all_reduce_sum(l);
+      loss_sum = l[0].item<double>();
+      losses = static_cast<size_t>(l[1].item<double>());
+    }
     // Dev accuracy with the current weights.
     impl.mention->eval();
     impl.entity->eval();
@@ -286,26 +324,29 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& cb) {
       dropped.push_back(st.best.back().second);
       st.best.pop_back();
     }
-    const fs::path tmp = out / "last.tmp";
-    fs::remove_all(tmp);
-    fs::create_directories(tmp);
-    model.save((tmp / "model").string());
-    torch::save(opt, (tmp / "optimizer.pt").string());
-    std::ofstream(tmp / "trainer_state.json") << st.to_json().dump(2);
-    if (keep) {
-      const fs::path kept = out / ("epoch-" + std::to_string(epoch)), kept_tmp = kept.string() + ".tmp";
-      fs::remove_all(kept_tmp);
-      fs::copy(tmp / "model", kept_tmp, fs::copy_options::recursive);
-      fs::remove_all(kept);
-      fs::rename(kept_tmp, kept);
+    if (leader) {
+      const fs::path tmp = out / "last.tmp";
+      fs::remove_all(tmp);
+      fs::create_directories(tmp);
+      model.save((tmp / "model").string());
+      torch::save(opt, (tmp / "optimizer.pt").string());
+      std::ofstream(tmp / "trainer_state.json") << st.to_json().dump(2);
+      if (keep) {
+        const fs::path kept = out / ("epoch-" + std::to_string(epoch)), kept_tmp = kept.string() + ".tmp";
+        fs::remove_all(kept_tmp);
+        fs::copy(tmp / "model", kept_tmp, fs::copy_options::recursive);
+        fs::remove_all(kept);
+        fs::rename(kept_tmp, kept);
+      }
+      if (fs::exists(last)) fs::rename(last, last_old);
+      fs::rename(tmp, last);
+      fs::remove_all(last_old);
+      for (int e : dropped) fs::remove_all(out / ("epoch-" + std::to_string(e)));
+      metrics << nlohmann::json{{"epoch", log.epoch}, {"step", log.steps}, {"loss", log.loss},
+                                {"dev_accuracy", log.dev_accuracy}, {"time_s", log.seconds}}.dump() << "\n";
+      metrics.flush();
     }
-    if (fs::exists(last)) fs::rename(last, last_old);
-    fs::rename(tmp, last);
-    fs::remove_all(last_old);
-    for (int e : dropped) fs::remove_all(out / ("epoch-" + std::to_string(e)));
-    metrics << nlohmann::json{{"epoch", log.epoch}, {"step", log.steps}, {"loss", log.loss},
-                              {"dev_accuracy", log.dev_accuracy}, {"time_s", log.seconds}}.dump() << "\n";
-    metrics.flush();
+    comm->barrier();  // the others go on once the checkpoint is whole
     log_line(cb, "epoch " + std::to_string(epoch) + ": loss " + std::to_string(log.loss) + ", dev accuracy " +
                      std::to_string(100 * log.dev_accuracy) + "%, " + std::to_string(log.seconds) + " s");
   }

@@ -1,8 +1,10 @@
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
 #include "ner4el/error.h"
 #include "ner4el/train.h"
+#include "launch.h"
 #include "progress.h"
 #include "release_flags.h"
 
@@ -26,14 +28,25 @@ void add_train_commands(CLI::App& app) {
     struct Args {
       std::string config;
       std::vector<std::string> sets;
+      int nproc = 1;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("train", "Train the NER4EL bi-encoder (NER-R, NER-NS) with early stopping on dev "
                                             "accuracy; resumes after an interruption; metrics in OUTPUT/metrics.jsonl");
     cmd->add_option("--config", a->config, "YAML configuration (defaults: conf/ner4el.yaml)");
     cmd->add_option("--set", a->sets, "override one option: key=value (repeatable)");
+    cmd->add_option("--nproc", a->nproc,
+                    "data-parallel processes on this machine (each takes a share of every accumulation window; "
+                    "the weights equal one process's). Across machines, start one 'ner4el train' per process with "
+                    "torchrun's variables RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
     auto rf = add_release_flags(cmd);
     cmd->callback([a, rf] {
+      if (a->nproc > 1 && !in_launched_world()) {
+        if (int status = launch_local_world(a->nproc); status != 0) throw Error("data-parallel training failed");
+        return;
+      }
       TrainConfig c = a->config.empty() ? TrainConfig{} : TrainConfig::from_yaml(a->config);
       c.quirks = rf->resolve(c.quirks);
       for (const auto& kv : a->sets) {
@@ -44,6 +57,7 @@ void add_train_commands(CLI::App& app) {
       Progress progress;
       auto r = train_linker(c, callbacks_for(progress));
       progress.done();
+      if (const char* rank = std::getenv("RANK"); rank && std::string(rank) != "0") return;  // rank 0 reports
       std::cout << "trained on " << r.train_mentions << " mentions (" << r.dropped << " dropped); " << r.epochs.size()
                 << " epoch(s) logged" << (r.early_stopped ? ", stopped early" : "") << "; best dev accuracy "
                 << 100 * r.best_dev_accuracy << "% at epoch " << r.best_epoch << ": " << r.best_checkpoint << "\n";

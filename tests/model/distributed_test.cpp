@@ -1,0 +1,103 @@
+// Data-parallel training over c10d/Gloo on loopback: two processes give the weights of one process
+// with the same accumulation windows (float tolerance: the sums are taken in another order).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ner4el/torch/bert.h"
+#include "test_util.h"
+
+namespace ner4el {
+namespace {
+
+const std::string kFix = NER4EL_BERT_FIXTURE;
+
+TEST(DataParallel, TwoProcessesGiveTheWeightsOfOne) {
+  test::TempDir dir;
+  std::string kb, data;
+  for (int id = 1; id <= 12; ++id) {
+    kb += nlohmann::json{{"id", id}, {"title", "E" + std::to_string(id)},
+                         {"description", "w" + std::to_string(4 + id) + " w" + std::to_string(30 + id % 5)},
+                         {"count", 20 - id}, {"class", id % 2 ? "PER" : "LOC"}, {"aliases", {"w" + std::to_string(1 + id % 4)}}}
+              .dump() + "\n";
+    data += nlohmann::json{{"mention", "w" + std::to_string(1 + id % 4)}, {"left_context", "w" + std::to_string(4 + id) + " w9"},
+                           {"right_context", "w" + std::to_string(30 + id % 5)}, {"output", "E" + std::to_string(id)}}
+                .dump() + "\n";
+  }
+  test::write_file(dir.file("kb.jsonl"), kb);
+  test::write_file(dir.file("train.jsonl"), data);
+  ASSERT_EQ(test::run(std::string(NER4EL_TOOL) + " kb build --entities " + dir.file("kb.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  // Windows of 4 over 12 mentions, the last one partial across epochs' shuffles: 3 steps an epoch.
+  test::write_file(dir.file("c.yaml"), "encoder: " + kFix + "/ner4el.ckpt\nvocab: " + kFix + "/hf\nkb: " + dir.file("kb") +
+                                           "\ntrain_data: " + dir.file("train.jsonl") + "\ndev_data: " + dir.file("train.jsonl") +
+                                           "\nwindow: 32\nk: 4\nlr: 0.001\naccumulation: 4\npatience: 100\nepochs: 3\n");
+  const std::string train = std::string(NER4EL_TOOL) + " train --config " + dir.file("c.yaml");
+  std::string one, two;
+  // One thread for each process, as --nproc 2 gives each on two cores: the same products in the same order.
+  ASSERT_EQ(test::run("NER4EL_THREADS=1 " + train + " --set output_dir=" + dir.file("one") + " 2>&1", &one), 0) << one;
+  ASSERT_EQ(test::run(train + " --nproc 2 --set output_dir=" + dir.file("two") + " 2>&1", &two), 0) << two;
+  EXPECT_NE(two.find("starting 2 processes"), std::string::npos) << two;
+  EXPECT_EQ(std::count(two.begin(), two.end(), '\n') > 0, true);
+  auto a = read_state_dict(dir.file("one/last/model/model.safetensors"));
+  auto b = read_state_dict(dir.file("two/last/model/model.safetensors"));
+  auto start = read_state_dict(kFix + "/ner4el.ckpt");
+  ASSERT_EQ(a.size(), b.size());
+  double max_diff = 0, max_moved = 0, diff2 = 0, norm2 = 0;
+  int64_t off = 0, total = 0;
+  for (const auto& [k, t] : a) {
+    auto d = (t - b.at(k)).abs();
+    diff2 += d.pow(2).sum().item<double>();
+    norm2 += t.pow(2).sum().item<double>();
+    // The attention key bias adds the same q.b to every score of a query, which softmax ignores:
+    // its gradient is zero in exact arithmetic, rounding noise here, and Adam turns noise of either
+    // sign into steps of +-lr. Every other weight must agree to float tolerance.
+    if (k.find("attention.self.key.bias") != std::string::npos) continue;
+    max_diff = std::max(max_diff, d.max().item<double>());
+    off += (d > 1e-5).sum().item<int64_t>();
+    total += t.numel();
+  }
+  std::cerr << "max diff " << max_diff << ", elements off by > 1e-5: " << off << " of " << total
+            << ", relative L2 " << std::sqrt(diff2 / norm2) << "\n";
+  for (const auto& [k, t] : a)
+    for (const auto& [k2, s] : start)
+      if (k2.size() >= k.size() && k2.compare(k2.size() - k.size(), k.size(), k) == 0 && s.sizes() == t.sizes())
+        max_moved = std::max(max_moved, (t - s).abs().max().item<double>());
+  EXPECT_LT(max_diff, 1e-5) << "two processes drifted from one";
+  EXPECT_LT(std::sqrt(diff2 / norm2), 1e-3) << "all weights, key biases included";
+  EXPECT_GT(max_moved, 1e-3) << "training did not move the weights, so equality would prove nothing";
+  // The same metrics, and one log of them (rank 0's).
+  EXPECT_EQ(test::read_file(dir.file("one/metrics.jsonl")).size() > 0, true);
+  auto lines = [](const std::string& text) {
+    std::vector<nlohmann::json> out;
+    size_t at = 0;
+    while (at < text.size()) {
+      const size_t nl = text.find('\n', at);
+      out.push_back(nlohmann::json::parse(text.substr(at, nl - at)));
+      at = nl + 1;
+    }
+    return out;
+  };
+  auto m1 = lines(test::read_file(dir.file("one/metrics.jsonl"))), m2 = lines(test::read_file(dir.file("two/metrics.jsonl")));
+  ASSERT_EQ(m1.size(), 3u);
+  ASSERT_EQ(m2.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(m1[i]["step"], m2[i]["step"]);
+    EXPECT_NEAR(m1[i]["loss"].get<double>(), m2[i]["loss"].get<double>(), 1e-5);
+    EXPECT_EQ(m1[i]["dev_accuracy"], m2[i]["dev_accuracy"]);
+  }
+}
+
+TEST(DataParallel, IncompleteEnvironmentIsRefused) {
+  std::string out;
+  EXPECT_EQ(test::run("WORLD_SIZE=2 RANK=5 " + std::string(NER4EL_TOOL) + " train --set encoder=x --set kb=y --set train_data=z "
+                      "--set dev_data=z 2>&1", &out), 1);
+  EXPECT_NE(out.find("needs RANK between 0 and 1"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(test::run("WORLD_SIZE=2 RANK=1 " + std::string(NER4EL_TOOL) + " train --set encoder=x --set kb=y --set train_data=z "
+                      "--set dev_data=z 2>&1", &out), 1);
+  EXPECT_NE(out.find("needs MASTER_ADDR and MASTER_PORT"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ner4el
