@@ -44,6 +44,12 @@ struct IndexBuildOptions {
   int batch_size = 64;       ///< sequences per encoder batch
   bool fp16 = false;         ///< store half-precision vectors (half the size; ~1e-3 relative error)
   ProgressFn progress;       ///< ("encoding", done, total)
+  /// Sharded builds (several processes or machines): this process encodes only the entities with
+  /// id % shards == shard, into OUT.partial-SHARD-of-SHARDS, and marks it done (a .done file
+  /// beside it). Shard 0 then waits for every shard's mark and writes OUT from all of them. Each
+  /// shard resumes on its own when started again. All shards must see the same output folder.
+  int shard = 0, shards = 1;
+  int wait_seconds = 86400;  ///< how long shard 0 waits for the others
 };
 
 struct IndexBuildReport {

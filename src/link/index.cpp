@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <chrono>
+#include <thread>
 #include <unordered_set>
 
 #include "io/index_layout.h"
@@ -135,10 +137,17 @@ void EntityIndex::check_model(const LinkerModel& model, const std::string& index
 IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& model, const std::string& out_path,
                                     const IndexBuildOptions& opt) {
   if (opt.batch_size < 1) throw InvalidArgument("index: the batch size must be at least 1, got " + std::to_string(opt.batch_size));
+  if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
+    throw InvalidArgument("index: shard " + std::to_string(opt.shard) + " of " + std::to_string(opt.shards) + " does not exist");
   IndexBuildReport rep;
   const int d = model.dim();
   const std::string fp = model.fingerprint();
-  const std::string partial = out_path + ".partial";
+  auto partial_of = [&](int shard) {
+    return opt.shards == 1 ? out_path + ".partial"
+                           : out_path + ".partial-" + std::to_string(shard) + "-of-" + std::to_string(opt.shards);
+  };
+  const std::string partial = partial_of(opt.shard);
+  if (opt.shards > 1) fs::remove(partial + ".done");  // marked again once this run has encoded all of it
   const size_t record = 8 + static_cast<size_t>(d) * 4;
   // Resume: records of an earlier run with the same model; a torn last record is dropped.
   std::unordered_set<int64_t> done;
@@ -180,6 +189,7 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
     if (wanted.empty()) wanted.assign(kb.described_entities().begin(), kb.described_entities().end());
     std::unordered_set<int64_t> seen;
     for (int64_t id : wanted) {
+      if (((id % opt.shards) + opt.shards) % opt.shards != opt.shard) continue;  // another shard's
       if (!seen.insert(id).second) continue;
       auto b = kb.brief(id);
       if (!b || !b->has_description) {
@@ -221,17 +231,43 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
       }
     }
   }
-  // Final file: ids ascending, vectors in the same order.
-  io::MappedFile f(partial);
-  std::string_view b = f.bytes();
-  const size_t n = (b.size() - 64) / record;
-  std::vector<std::pair<int64_t, size_t>> order(n);
-  for (size_t i = 0; i < n; ++i) {
-    std::memcpy(&order[i].first, b.data() + 64 + i * record, 8);
-    order[i].second = i;
+  if (opt.shards > 1) {
+    std::ofstream(partial + ".done") << "done\n";  // this shard is whole
+    if (opt.shard != 0) return rep;
+    // Shard 0 writes the index once every shard is done.
+    for (int waited = 0;; ++waited) {
+      int missing = 0;
+      for (int s = 0; s < opt.shards; ++s) missing += !fs::exists(partial_of(s) + ".done");
+      if (missing == 0) break;
+      if (waited >= opt.wait_seconds)
+        throw Error("index: " + std::to_string(missing) + " shard(s) of " + out_path + " not done after " +
+                    std::to_string(waited) + " s; start them (they resume) and this one again");
+      if (opt.progress && waited % 10 == 0) opt.progress("waiting for shards", opt.shards - missing, opt.shards);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
   }
-  std::sort(order.begin(), order.end());
-  order.erase(std::unique(order.begin(), order.end(), [](auto& x, auto& y) { return x.first == y.first; }), order.end());
+  // Final file: ids ascending, vectors in the same order, from every shard's records.
+  std::vector<std::unique_ptr<io::MappedFile>> files;
+  for (int s = 0; s < opt.shards; ++s) files.push_back(std::make_unique<io::MappedFile>(partial_of(s)));
+  struct Where {
+    int64_t id;
+    size_t file, at;
+    bool operator<(const Where& o) const { return id < o.id; }
+  };
+  std::vector<Where> order;
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    std::string_view b = files[fi]->bytes();
+    if (b.size() < 64 || std::memcmp(b.data(), kPartialMagic, 8) != 0 || b.substr(8, 16) != fp.substr(0, 16))
+      throw FormatError(partial_of(static_cast<int>(fi)) + ": a shard made with another model; remove it and start that shard again");
+    const size_t n = (b.size() - 64) / record;
+    for (size_t i = 0; i < n; ++i) {
+      Where w{0, fi, 64 + i * record};
+      std::memcpy(&w.id, b.data() + w.at, 8);
+      order.push_back(w);
+    }
+  }
+  std::stable_sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end(), [](auto& x, auto& y) { return x.id == y.id; }), order.end());
   nlohmann::json h{{"fingerprint", fp}, {"dim", d}, {"dtype", opt.fp16 ? "f16" : "f32"}, {"count", order.size()},
                    {"window", model.input_encoder().options().window}, {"ner_r", model.input_encoder().options().ner_r}};
   // Offsets depend on the header length, which depends on the offsets' digits: fix them at a width.
@@ -254,10 +290,10 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
     out.write(reinterpret_cast<const char*>(&hl), 4);
     out << header;
     out << std::string(ids_off - 16 - header_len, '\0');
-    for (const auto& [id, i] : order) out.write(reinterpret_cast<const char*>(&id), 8);
+    for (const auto& w : order) out.write(reinterpret_cast<const char*>(&w.id), 8);
     out << std::string(vec_off - ids_off - order.size() * 8, '\0');
-    for (const auto& [id, i] : order) {
-      const char* v = b.data() + 64 + i * record + 8;
+    for (const auto& w : order) {
+      const char* v = files[w.file]->bytes().data() + w.at + 8;
       if (opt.fp16) {
         for (int k = 0; k < d; ++k) {
           float x;
@@ -272,7 +308,11 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
     if (!out) throw Error("write to " + tmp + " failed (disk full?)");
   }
   fs::rename(tmp, out_path);
-  fs::remove(partial);
+  files.clear();
+  for (int s = 0; s < opt.shards; ++s) {
+    fs::remove(partial_of(s));
+    if (opt.shards > 1) fs::remove(partial_of(s) + ".done");
+  }
   rep.indexed = order.size();
   return rep;
 }

@@ -101,3 +101,46 @@ TEST(DataParallel, IncompleteEnvironmentIsRefused) {
 
 }  // namespace
 }  // namespace ner4el
+
+#include "ner4el/index.h"
+
+namespace ner4el {
+namespace {
+
+// 'ner4el index --nproc 2': two shards (id % 2) encoded by two processes, merged by the first into
+// the index one process writes.
+TEST(DataParallel, ShardedIndexEqualsOneProcess) {
+  test::TempDir dir;
+  ASSERT_EQ(test::run(std::string(NER4EL_TOOL) + " convert " + kFix + "/ner4el.ckpt --vocab " + kFix + "/hf --window 32 -o " +
+                      dir.file("model") + " >/dev/null"),
+            0);
+  std::string kb;
+  for (int i = 1; i <= 3000; ++i)
+    kb += nlohmann::json{{"id", i}, {"title", "E" + std::to_string(i)},
+                         {"description", "w" + std::to_string(i % 90) + " w" + std::to_string(i % 7) + " w" + std::to_string(i % 13)},
+                         {"class", i % 2 ? "PER" : "LOC"}, {"aliases", {"w" + std::to_string(i % 50)}}}
+              .dump() + "\n";
+  test::write_file(dir.file("kb.jsonl"), kb);
+  ASSERT_EQ(test::run(std::string(NER4EL_TOOL) + " kb build --entities " + dir.file("kb.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  const std::string index = std::string(NER4EL_TOOL) + " index --dtype fp32 --model " + dir.file("model") + " --kb " + dir.file("kb");
+  std::string out;
+  ASSERT_EQ(test::run(index + " -o " + dir.file("one") + " 2>&1", &out), 0) << out;
+  out.clear();
+  ASSERT_EQ(test::run(index + " --nproc 2 -o " + dir.file("two") + " 2>&1", &out), 0) << out;
+  EXPECT_NE(out.find("wrote " + dir.file("two") + ": 3000 entity vectors"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("two") + ".partial-0-of-2"));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("two") + ".partial-1-of-2.done"));
+  auto a = EntityIndex::open(dir.file("one")), b = EntityIndex::open(dir.file("two"));
+  ASSERT_EQ(a.size(), 3000u);
+  ASSERT_EQ(b.size(), 3000u);
+  EXPECT_EQ(a.fingerprint(), b.fingerprint());
+  std::vector<float> va(static_cast<size_t>(a.dim())), vb(va.size());
+  for (int64_t id = 1; id <= 3000; ++id) {
+    ASSERT_TRUE(b.vector(id, vb.data())) << id;
+    ASSERT_TRUE(a.vector(id, va.data()));
+    for (size_t i = 0; i < va.size(); ++i) ASSERT_NEAR(va[i], vb[i], 1e-5) << id;
+  }
+}
+
+}  // namespace
+}  // namespace ner4el

@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "commands.h"
+#include "launch.h"
 #include "ner4el/default_model.h"
 #include "ner4el/candidates.h"
 #include "ner4el/dataset.h"
@@ -19,7 +20,7 @@ void add_index_command(CLI::App& app) {
     std::string model, vocab, kb, output, entities = "all";
     std::vector<std::string> from_data;
     IndexBuildOptions opt;
-    int k = 40;
+    int k = 40, nproc = 1;
     std::string dtype = "auto";
   };
   auto a = std::make_shared<Args>();
@@ -37,7 +38,21 @@ void add_index_command(CLI::App& app) {
   cmd->add_option("--batch", a->opt.batch_size, "sequences per encoder batch")->capture_default_str();
   cmd->add_flag("--fp16", a->opt.fp16, "store half-precision vectors");
   cmd->add_option("--dtype", a->dtype, kDtypeHelp)->capture_default_str();
+  cmd->add_option("--nproc", a->nproc,
+                  "processes on this machine, each encoding a shard (id % N) into OUTPUT.partial-R-of-N; the first "
+                  "writes OUTPUT from all shards. Across machines, start one 'ner4el index' per process with "
+                  "torchrun's RANK and WORLD_SIZE and a shared output folder; each shard resumes on its own")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   cmd->callback([a] {
+    if (a->nproc > 1 && !in_launched_world()) {
+      if (launch_local_world(a->nproc) != 0) throw Error("sharded index build failed");
+      return;
+    }
+    if (in_launched_world()) {  // one shard of a run (RANK of WORLD_SIZE)
+      a->opt.shards = std::atoi(std::getenv("WORLD_SIZE"));
+      a->opt.shard = std::getenv("RANK") ? std::atoi(std::getenv("RANK")) : 0;
+    }
     LoadOptions lo;
     lo.vocab = a->vocab;
     lo.dtype = use_dtype(a->dtype);
@@ -70,6 +85,10 @@ void add_index_command(CLI::App& app) {
     a->opt.progress = [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
     auto rep = build_entity_index(kb, model, a->output, a->opt);
     progress.done();
+    if (a->opt.shard != 0) {
+      std::cerr << "shard " << a->opt.shard << " of " << a->opt.shards << " done\n";
+      return;
+    }
     std::cout << "wrote " << a->output << ": " << rep.indexed << " entity vectors of dimension " << model.dim();
     if (rep.resumed) std::cout << " (" << rep.resumed << " from the interrupted run)";
     if (rep.skipped) std::cout << "; " << rep.skipped << " ids without a description skipped";
