@@ -7,6 +7,7 @@
 
 #include "ner4el/torch/bert.h"
 #include "test_util.h"
+#include "train_fixture.h"
 
 namespace ner4el {
 namespace {
@@ -15,23 +16,8 @@ const std::string kFix = NER4EL_BERT_FIXTURE;
 
 TEST(DataParallel, TwoProcessesGiveTheWeightsOfOne) {
   test::TempDir dir;
-  std::string kb, data;
-  for (int id = 1; id <= 12; ++id) {
-    kb += nlohmann::json{{"id", id}, {"title", "E" + std::to_string(id)},
-                         {"description", "w" + std::to_string(4 + id) + " w" + std::to_string(30 + id % 5)},
-                         {"count", 20 - id}, {"class", id % 2 ? "PER" : "LOC"}, {"aliases", {"w" + std::to_string(1 + id % 4)}}}
-              .dump() + "\n";
-    data += nlohmann::json{{"mention", "w" + std::to_string(1 + id % 4)}, {"left_context", "w" + std::to_string(4 + id) + " w9"},
-                           {"right_context", "w" + std::to_string(30 + id % 5)}, {"output", "E" + std::to_string(id)}}
-                .dump() + "\n";
-  }
-  test::write_file(dir.file("kb.jsonl"), kb);
-  test::write_file(dir.file("train.jsonl"), data);
-  ASSERT_EQ(test::run(std::string(NER4EL_TOOL) + " kb build --entities " + dir.file("kb.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
-  // Windows of 4 over 12 mentions, the last one partial across epochs' shuffles: 3 steps an epoch.
-  test::write_file(dir.file("c.yaml"), "encoder: " + kFix + "/ner4el.ckpt\nvocab: " + kFix + "/hf\nkb: " + dir.file("kb") +
-                                           "\ntrain_data: " + dir.file("train.jsonl") + "\ndev_data: " + dir.file("train.jsonl") +
-                                           "\nwindow: 32\nk: 4\nlr: 0.001\naccumulation: 4\npatience: 100\nepochs: 3\n");
+  // Windows of 4 over 12 mentions: 3 steps an epoch.
+  test::write_training_set(dir, 12, 4, "accumulation: 4\npatience: 100\nepochs: 3\n");
   const std::string train = std::string(NER4EL_TOOL) + " train --config " + dir.file("c.yaml");
   std::string one, two;
   // One thread for each process, as --nproc 2 gives each on two cores: the same products in the same order.
