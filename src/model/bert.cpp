@@ -1,3 +1,4 @@
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <algorithm>
@@ -189,12 +190,12 @@ void BertEncoderImpl::set_precision(Precision p) {
   for (const auto& layer : *layers) layer->as<BertLayer>()->set_precision(p);
 }
 
-void BertEncoderImpl::resize_token_embeddings(int64_t n) {
+void BertEncoderImpl::resize_token_embeddings(int64_t n, at::Generator gen) {
   torch::NoGradGuard no_grad;
   auto old = embeddings->word_embeddings->weight;
   if (old.size(0) == n) return;
   auto fresh = torch::empty({n, old.size(1)}, old.options());
-  fresh.normal_(0, config.initializer_range);
+  fresh.normal_(0, config.initializer_range, gen);
   int64_t keep = std::min(n, old.size(0));
   fresh.narrow(0, 0, keep).copy_(old.narrow(0, 0, keep));
   embeddings->word_embeddings->weight.set_data(fresh);
@@ -219,7 +220,7 @@ void BertEncoderImpl::load(const StateDict& weights, const std::string& prefix, 
   // The release resized the vocabulary for [E] and [\E]: a smaller pre-trained matrix grows.
   auto we = mine.find("embeddings.word_embeddings.weight");
   if (we != mine.end() && we->second.dim() == 2 && we->second.size(0) != config.vocab_size) {
-    resize_token_embeddings(we->second.size(0));
+    resize_token_embeddings(we->second.size(0), at::detail::createCPUGenerator(0));  // overwritten below
   }
   auto params = named_parameters(true);
   for (auto& p : params) {

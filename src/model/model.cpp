@@ -1,3 +1,4 @@
+#include <ATen/CPUGeneratorImpl.h>
 #include "ner4el/model.h"
 
 #include <algorithm>
@@ -312,7 +313,30 @@ LinkerModel::~LinkerModel() = default;
 LinkerModel::LinkerModel(LinkerModel&&) noexcept = default;
 LinkerModel& LinkerModel::operator=(LinkerModel&&) noexcept = default;
 
+namespace {
+/// Loading builds modules (whose constructors draw initial weights from libtorch's global generator)
+/// before the file's weights replace them: the caller's global generator is put back afterwards,
+/// so loading a model never changes what a seeded program draws next.
+class KeepGlobalGenerator {
+ public:
+  KeepGlobalGenerator() {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state_ = gen.get_state();
+  }
+  ~KeepGlobalGenerator() {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state_);
+  }
+
+ private:
+  at::Tensor state_;
+};
+}  // namespace
+
 LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
+  KeepGlobalGenerator keep;
   auto files = locate(path, opt);
   auto impl = std::make_unique<Impl>();
   impl->vocab_path = files.vocab;
@@ -468,6 +492,7 @@ NerClassifier::NerClassifier(NerClassifier&&) noexcept = default;
 NerClassifier& NerClassifier::operator=(NerClassifier&&) noexcept = default;
 
 NerClassifier NerClassifier::load(const std::string& path, const std::vector<std::string>& classes, const LoadOptions& opt) {
+  KeepGlobalGenerator keep;
   auto files = locate(path, opt);
   auto impl = std::make_unique<Impl>();
   impl->classes = classes;
@@ -504,8 +529,8 @@ NerClassifier NerClassifier::load(const std::string& path, const std::vector<std
     impl->linear->bias.copy_(b);
   }
   impl->tokenizer = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_path(files.vocab));
-  torch::manual_seed(2);
-  if (impl->encoder->config.vocab_size < impl->tokenizer->size()) impl->encoder->resize_token_embeddings(impl->tokenizer->size());
+  if (impl->encoder->config.vocab_size < impl->tokenizer->size())
+    impl->encoder->resize_token_embeddings(impl->tokenizer->size(), at::detail::createCPUGenerator(2));
   impl->config = impl->encoder->config;
   InputOptions io;
   io.window = impl->window;

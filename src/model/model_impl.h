@@ -1,6 +1,8 @@
 // Internals of the model facades, shared by model.cpp and the trainers (internal header).
 #pragma once
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,10 +29,11 @@ struct LinkerModel::Impl {
 
   void finish(const LoadOptions& opt) {
     tokenizer = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::from_path(vocab_path));
-    // The release resized the embeddings for [E] and [\E]; a pre-trained encoder grows here the same way.
-    torch::manual_seed(2);
+    // The release resized the embeddings for [E] and [\E] after seeding 2; a pre-trained encoder
+    // grows here the same way, from a generator of its own (loading leaves the global one alone).
+    auto gen = at::detail::createCPUGenerator(2);
     for (auto* e : {&mention, &entity})
-      if ((*e)->config.vocab_size < tokenizer->size()) (*e)->resize_token_embeddings(tokenizer->size());
+      if ((*e)->config.vocab_size < tokenizer->size()) (*e)->resize_token_embeddings(tokenizer->size(), gen);
     config = mention->config;
     InputOptions io;
     io.window = window;

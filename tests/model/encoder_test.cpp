@@ -96,6 +96,19 @@ TEST(Encoder, HalfPrecisionWeightsAreConverted) {
   EXPECT_EQ(sd.at("bert.pooler.dense.weight").scalar_type(), torch::kFloat16);
 }
 
+// Loading grows the embeddings for [E] and [\E] from a generator of its own: the caller's global
+// generator is left where it was, and the new rows are the same on every load.
+TEST(Encoder, LoadingLeavesTheGlobalGeneratorAlone) {
+  torch::manual_seed(7);
+  const auto want = torch::rand({4});
+  torch::manual_seed(7);
+  auto a = LinkerModel::load(kFix + "/hf");
+  EXPECT_EQ(a.config().vocab_size, 42);  // grown from the folder's 40 pieces
+  EXPECT_TRUE(torch::equal(torch::rand({4}), want));
+  auto b = LinkerModel::load(kFix + "/hf");
+  EXPECT_EQ(a.fingerprint(), b.fingerprint());
+}
+
 TEST(Encoder, NerClassifierMatchesPyTorch) {
   auto ref = reference();
   std::vector<std::string> classes{"PER", "LOC", "ORG", "ANIM", "BIO", "CEL", "DIS", "EVE", "FOOD",

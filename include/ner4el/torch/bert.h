@@ -76,8 +76,9 @@ struct BertEncoderImpl : torch::nn::Module {
   /// strict, else appended to warnings.
   void load(const StateDict& weights, const std::string& prefix, bool strict, std::vector<std::string>& warnings,
             const std::string& source);
-  /// Resizes the word-embedding matrix to n rows, keeping the existing ones.
-  void resize_token_embeddings(int64_t n);
+  /// Resizes the word-embedding matrix to n rows, keeping the existing ones; new rows ~ N(0,
+  /// initializer_range) drawn from gen (a local generator: the global one is left alone).
+  void resize_token_embeddings(int64_t n, at::Generator gen);
 
   BertConfig config;
   BertEmbeddings embeddings{nullptr};
