@@ -456,6 +456,9 @@ TEST(Cli, KbWithoutAliasesAndDirectoriesAsInputs) {
   EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
   EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --data " + dir.file("adir") + " 2>&1", &out), 1);
   EXPECT_NE(out.find("is a directory"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior -i " + dir.file("adir") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("input " + dir.file("adir") + " is a directory"), std::string::npos) << out;
 }
 
 }  // namespace

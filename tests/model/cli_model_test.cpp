@@ -158,6 +158,13 @@ namespace {
 // Careless arguments (issue #11): errors, never a loop, a runaway allocation or a deleted folder.
 TEST_F(ModelCli, CarelessArgumentsAreRefused) {
   std::string out;
+  // A directory as embed's data set (once read as an empty file, and an empty output written).
+  std::filesystem::create_directories(dir.file("adir"));
+  for (const char* side : {"mention", "entity"}) {
+    out.clear();
+    EXPECT_EQ(test::run(tool() + " embed --model " + dir.file("model") + " --side " + side + " --data " + dir.file("adir") + " 2>&1", &out), 1);
+    EXPECT_NE(out.find("is a directory"), std::string::npos) << side << ": " << out;
+  }
   // convert onto an existing folder: refused without --force; with it, only a model folder is replaced.
   EXPECT_EQ(test::run(tool() + " convert " + kFix + "/ner4el.ckpt --vocab " + kFix + "/hf -o " + dir.file("model") + " 2>&1", &out), 1);
   EXPECT_NE(out.find("already exists; --force"), std::string::npos) << out;

@@ -2,6 +2,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -51,17 +53,11 @@ void add_annotate_command(CLI::App& app) {
     if (a->text.empty() && a->input.empty()) throw InvalidArgument("give --text or -i FILE");
     a->spot.require_capital = !a->all_case;
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, "", *pf, a->spot);
-    std::ifstream file;
     std::istringstream given(a->text);
-    std::istream* in = &given;
     const bool from_text = !a->text.empty();
-    if (!from_text && a->input != "-") {
-      file.open(a->input);
-      if (!file || std::filesystem::is_directory(a->input)) throw NotFound("cannot open " + a->input);
-      in = &file;
-    } else if (!from_text) {
-      in = &std::cin;
-    }
+    std::optional<InputFile> input;
+    if (!from_text) input.emplace(a->input, "input");
+    std::istream* in = from_text ? static_cast<std::istream*>(&given) : &input->stream();
     OutputFile output(a->output);
     std::ostream* out = &output.stream();
     // Each line is a document; a line that is a JSON object is {"id", "text"}. Documents are linked

@@ -49,15 +49,9 @@ void add_link_command(CLI::App& app) {
     a->opt.quirks = rf->resolve();
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf);
     const Linker* linker = setup.linker;
-    std::ifstream file;
-    std::istream* in = &std::cin;
-    const std::string name = a->input == "-" ? "<stdin>" : a->input;
-    if (a->input != "-") {
-      if (std::filesystem::is_directory(a->input)) throw InvalidArgument("input " + a->input + " is a directory, not a mentions file");
-      file.open(a->input);
-      if (!file) throw NotFound("cannot open " + a->input);
-      in = &file;
-    }
+    InputFile input(a->input, "input");
+    std::istream* in = &input.stream();
+    const std::string& name = input.name();
     OutputFile output(a->output);
     std::ostream* out = &output.stream();
     size_t n = 0, linked = 0, errors = 0, unknown = 0, gold = 0, correct = 0;

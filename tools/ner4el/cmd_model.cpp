@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "output.h"
 #include "ner4el/default_model.h"
 #include "linker_setup.h"
 #include "release_flags.h"
@@ -139,13 +140,8 @@ void add_model_commands(CLI::App& app) {
         vecs = m.embed_mentions(inputs, a->batch);
         n = inputs.size();
       } else {
-        std::ifstream file;
-        std::istream* in = &std::cin;
-        if (a->data != "-") {
-          file.open(a->data);
-          if (!file) throw NotFound("cannot open " + a->data);
-          in = &file;
-        }
+        InputFile input(a->data, "data set");
+        std::istream* in = &input.stream();
         std::vector<EntityInput> inputs;
         std::string line;
         size_t ln = 0;

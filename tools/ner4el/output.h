@@ -1,5 +1,6 @@
-// Where a command writes: a file written whole (to FILE.tmp, renamed at the end; removed if the
-// command fails half-way), or standard output.
+// Where a command reads and writes: an input file or standard input ("-"), and an output file
+// written whole (to FILE.tmp, renamed at the end; removed if the command fails half-way) or
+// standard output.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +12,25 @@
 #include "ner4el/error.h"
 
 namespace ner4el::cli {
+
+/// A command's input: path "-" is standard input. @throws InvalidArgument for a directory (which
+/// opens and reads as empty), NotFound when the file cannot be opened.
+class InputFile {
+ public:
+  InputFile(const std::string& path, const std::string& what) : name_(path == "-" ? "<stdin>" : path) {
+    if (path == "-") return;
+    if (std::filesystem::is_directory(path)) throw InvalidArgument(what + " " + path + " is a directory, not a file");
+    file_.open(path);
+    if (!file_) throw NotFound("cannot open " + path);
+  }
+  std::istream& stream() { return file_.is_open() ? static_cast<std::istream&>(file_) : std::cin; }
+  /// The name messages use: the path, or <stdin>.
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  std::ifstream file_;
+};
 
 class OutputFile {
  public:
