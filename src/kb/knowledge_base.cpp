@@ -101,17 +101,16 @@ struct KnowledgeBase::Impl {
     return true;
   }
   std::span<const int64_t> list(const std::string& key) {
-    std::string_view found;
-    if (!get(pin, lists, key, found)) return {};
-    MDB_val v{found.size(), const_cast<char*>(found.data())};
-    size_t n = v.mv_size / sizeof(int64_t);
+    std::string_view v;
+    if (!get(pin, lists, key, v)) return {};
+    const size_t n = v.size() / sizeof(int64_t);
     if (n == 0) return {};
-    if (reinterpret_cast<uintptr_t>(v.mv_data) % alignof(int64_t) != 0) {
+    if (reinterpret_cast<uintptr_t>(v.data()) % alignof(int64_t) != 0) {
       auto& copy = unaligned_copies.emplace_back(n);
-      std::memcpy(copy.data(), v.mv_data, n * sizeof(int64_t));
+      std::memcpy(copy.data(), v.data(), n * sizeof(int64_t));
       return copy;
     }
-    return {static_cast<const int64_t*>(v.mv_data), n};
+    return {reinterpret_cast<const int64_t*>(v.data()), n};
   }
 };
 
@@ -121,39 +120,6 @@ KnowledgeBase::KnowledgeBase(KnowledgeBase&&) noexcept = default;
 KnowledgeBase& KnowledgeBase::operator=(KnowledgeBase&&) noexcept = default;
 
 namespace {
-/// LMDB maps data.mdb and trusts it: a truncated file faults (SIGBUS) on the first read past its end.
-/// Its two meta pages (LMDB 0.9's layout: page header 16 bytes, then magic, version, address,
-/// map size, two 48-byte table records, last page, transaction id) say how many pages the newest
-/// transaction uses; the file must hold them all.
-void check_lmdb_file(const fs::path& file, const std::string& dir) {
-  auto corrupt = [&](const std::string& why) {
-    return FormatError(dir + ": corrupt knowledge base (data.mdb " + why + "); rebuild it with 'ner4el kb build'");
-  };
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) throw corrupt("is not a regular file");
-  const uint64_t size = fs::file_size(file, ec);
-  std::ifstream in(file, std::ios::binary);
-  char meta[2][160];
-  in.read(meta[0], 160);
-  if (!in || size < 2 * 160) throw corrupt("is too short for its meta pages");
-  auto u32 = [](const char* p, size_t off) { uint32_t v; std::memcpy(&v, p + off, 4); return v; };
-  auto u64 = [](const char* p, size_t off) { uint64_t v; std::memcpy(&v, p + off, 8); return v; };
-  const uint32_t psize = u32(meta[0], 40);  // the free table's md_pad holds the page size
-  if (u32(meta[0], 16) != 0xBEEFC0DE || psize < 512 || psize > (1u << 16) || (psize & (psize - 1)))
-    throw corrupt("has no LMDB meta page");
-  in.seekg(static_cast<std::streamoff>(psize));
-  in.read(meta[1], 160);
-  const bool second = in && u32(meta[1], 16) == 0xBEEFC0DE && u64(meta[1], 144) > u64(meta[0], 144);
-  // LMDB takes the page size from the newer meta page but finds the second meta page with the
-  // first's: they must agree (LMDB writes them alike).
-  if (in && u32(meta[1], 16) == 0xBEEFC0DE && u32(meta[1], 40) != psize) throw corrupt("has meta pages of two page sizes");
-  // A fixed map address is for MDB_FIXEDMAP, which ner4el never uses; it would also misplace the map.
-  if (u64(meta[0], 24) != 0 || (second && u64(meta[1], 24) != 0)) throw corrupt("asks for a fixed map address");
-  const uint64_t last_page = u64(meta[second ? 1 : 0], 136);
-  if (last_page >= size / psize || size / psize - last_page < 1)
-    throw corrupt("is truncated: " + std::to_string(size) + " bytes, its last page " + std::to_string(last_page) +
-                  " of " + std::to_string(psize) + " bytes ends past them");
-}
 /// The address ranges where this process maps the file (from /proc/self/maps, by device and inode).
 struct Mapping {
   uintptr_t lo = 0, hi = 0;
@@ -197,7 +163,9 @@ NewMapping new_mapping(const fs::path& file, const std::vector<Mapping>& before)
 KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   if (!fs::exists(fs::path(dir) / "data.mdb"))
     throw NotFound(dir + ": no knowledge base here (expected data.mdb; build one with 'ner4el kb build')");
-  check_lmdb_file(fs::path(dir) / "data.mdb", dir);
+  // LMDB maps data.mdb and trusts it: a truncated file faults (SIGBUS) on the first read past its
+  // end, so its meta pages are checked first.
+  const kb::LmdbMeta lmdb_meta = kb::check_lmdb_meta((fs::path(dir) / "data.mdb").string(), dir);
   auto impl = std::make_unique<Impl>();
   const std::vector<Mapping> maps_before = mappings_of(fs::path(dir) / "data.mdb");
   kb::check(mdb_env_create(&impl->env), "LMDB");
@@ -222,7 +190,7 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   const char* verify = std::getenv("NER4EL_KB_VERIFY");
   const bool walk = verify && *verify ? std::string(verify) != "0" : impl->readable <= (size_t{256} << 20);
   if (impl->map && walk) {
-    impl->guard([&] { kb::verify_lmdb_pages(impl->map, impl->readable, dir); });
+    impl->guard([&] { kb::verify_lmdb_pages(impl->map, lmdb_meta, dir); });
     // The walk touched every page; let them go (they stay in the page cache, LMDB maps them again).
     ::madvise(const_cast<char*>(impl->map), impl->readable, MADV_DONTNEED);
   }
@@ -257,11 +225,10 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   kb::check(rc, dir);
   std::string_view info_text;
   if (!impl->get(impl->pin, impl->meta, "info", info_text)) throw FormatError(dir + ": knowledge base without 'info' record");
-  MDB_val v{info_text.size(), const_cast<char*>(info_text.data())};
   nlohmann::json j;
   try {
-    check_json_depth(kb::view(v), dir + ": 'info' record");
-    j = nlohmann::json::parse(kb::view(v));
+    check_json_depth(info_text, dir + ": 'info' record");
+    j = nlohmann::json::parse(info_text);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(dir + ": corrupt 'info' record: " + e.what());
   }

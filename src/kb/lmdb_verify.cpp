@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "ner4el/error.h"
@@ -25,8 +27,8 @@ T at(const char* p) {
 
 class Walker {
  public:
-  Walker(const char* data, size_t size, uint32_t psize, uint64_t last, const std::string& where)
-      : data_(data), size_(size), psize_(psize), last_(last), where_(where), seen_(last + 1) {}
+  Walker(const char* data, uint32_t psize, uint64_t last, const std::string& where)
+      : data_(data), psize_(psize), last_(last), where_(where), seen_(last + 1) {}
 
   void tree(uint64_t root, bool main) {
     if (root != kNoPage) page(root, 0, main);
@@ -90,7 +92,6 @@ class Walker {
   }
 
   const char* data_;
-  size_t size_;
   uint32_t psize_;
   uint64_t last_;
   const std::string& where_;
@@ -99,20 +100,42 @@ class Walker {
 
 }  // namespace
 
-void verify_lmdb_pages(const char* data, size_t size, const std::string& where) {
-  auto bad = [&](const std::string& what) {
-    return FormatError(where + ": corrupt knowledge base (data.mdb " + what + "); rebuild it with 'ner4el kb build'");
+LmdbMeta check_lmdb_meta(const std::string& file, const std::string& where) {
+  auto corrupt = [&](const std::string& why) {
+    return FormatError(where + ": corrupt knowledge base (data.mdb " + why + "); rebuild it with 'ner4el kb build'");
   };
-  if (size < 2 * 160) throw bad("is too short for its meta pages");
-  const uint32_t psize = at<uint32_t>(data + 40);
-  if (psize < 512 || psize > (1u << 16) || (psize & (psize - 1)) || size < 2 * size_t{psize}) throw bad("has no valid meta pages");
-  const char* meta0 = data;
-  const char* meta1 = data + psize;
-  const bool second = at<uint32_t>(meta1 + 16) == 0xBEEFC0DE && at<uint64_t>(meta1 + 144) > at<uint64_t>(meta0 + 144);
-  const char* meta = second ? meta1 : meta0;
-  const uint64_t last = at<uint64_t>(meta + 136);
-  if (last >= size / psize) throw bad("is truncated");
-  Walker(data, size, psize, last, where).tree(at<uint64_t>(meta + 88 + 40), /*main=*/true);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) throw corrupt("is not a regular file");
+  const uint64_t size = std::filesystem::file_size(file, ec);
+  // LMDB 0.9's meta page: a 16-byte page header, then magic, version, address, map size, two
+  // 48-byte table records (the free table's first field holds the page size), last page, txn id.
+  std::ifstream in(file, std::ios::binary);
+  char meta[2][160];
+  in.read(meta[0], 160);
+  if (!in || size < 2 * 160) throw corrupt("is too short for its meta pages");
+  const uint32_t psize = at<uint32_t>(meta[0] + 40);
+  if (at<uint32_t>(meta[0] + 16) != 0xBEEFC0DE || psize < 512 || psize > (1u << 16) || (psize & (psize - 1)))
+    throw corrupt("has no LMDB meta page");
+  if (size < 2 * uint64_t{psize}) throw corrupt("is too short for its meta pages");
+  in.seekg(static_cast<std::streamoff>(psize));
+  in.read(meta[1], 160);
+  const bool valid1 = in && at<uint32_t>(meta[1] + 16) == 0xBEEFC0DE;
+  const bool second = valid1 && at<uint64_t>(meta[1] + 144) > at<uint64_t>(meta[0] + 144);
+  // LMDB takes the page size from the newer meta page but finds the second meta page with the
+  // first's: they must agree (LMDB writes them alike).
+  if (valid1 && at<uint32_t>(meta[1] + 40) != psize) throw corrupt("has meta pages of two page sizes");
+  // A fixed map address is for MDB_FIXEDMAP, which ner4el never uses; it would also misplace the map.
+  if (at<uint64_t>(meta[0] + 24) != 0 || (second && at<uint64_t>(meta[1] + 24) != 0)) throw corrupt("asks for a fixed map address");
+  const char* newest = meta[second ? 1 : 0];
+  LmdbMeta m{psize, at<uint64_t>(newest + 136), at<uint64_t>(newest + 88 + 40)};
+  if (m.last_page >= size / psize)
+    throw corrupt("is truncated: " + std::to_string(size) + " bytes, its last page " + std::to_string(m.last_page) +
+                  " of " + std::to_string(psize) + " bytes ends past them");
+  return m;
+}
+
+void verify_lmdb_pages(const char* data, const LmdbMeta& meta, const std::string& where) {
+  Walker(data, meta.page_size, meta.last_page, where).tree(meta.main_root, /*main=*/true);
 }
 
 }  // namespace ner4el::kb

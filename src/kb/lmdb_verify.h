@@ -6,12 +6,25 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace ner4el::kb {
 
-/// Checks the pages of the LMDB file whose bytes are [data, data + size) (mapped or read).
-/// @throws FormatError "WHERE: corrupt knowledge base (data.mdb page N: what); rebuild it ...".
-void verify_lmdb_pages(const char* data, size_t size, const std::string& where);
+/// What the newest of an LMDB file's two meta pages says.
+struct LmdbMeta {
+  uint32_t page_size = 0;
+  uint64_t last_page = 0;  ///< the newest transaction's last page: the file must hold it
+  uint64_t main_root = 0;  ///< root page of the main table (~0: empty)
+};
+
+/// Reads and checks the meta pages of an LMDB file (before LMDB maps it, which would trust them):
+/// magic, page size, both pages alike, no fixed map address, the file long enough for its pages.
+/// @throws FormatError "WHERE: corrupt knowledge base (data.mdb ...); rebuild it ...".
+LmdbMeta check_lmdb_meta(const std::string& file, const std::string& where);
+
+/// Checks every page the file's tables reach, given its bytes [data, data + size) (mapped or read)
+/// and its meta (check_lmdb_meta). @throws FormatError naming the page.
+void verify_lmdb_pages(const char* data, const LmdbMeta& meta, const std::string& where);
 
 }  // namespace ner4el::kb
