@@ -220,7 +220,6 @@ void add_serve_command(CLI::App& app) {
     server.set_write_timeout(a->idle_timeout, 0);
     server.set_tcp_nodelay(true);
     std::atomic<uint64_t> served{0};
-    // Per-call options of a request body: k, top, ner_cd; threshold, all_case for the spotter.
     server.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"status", "ok"}, {"linker", setup.kind()}, {"entities", setup.kb->info().entities},
                            {"served_mentions", served.load()},
@@ -265,24 +264,24 @@ void add_serve_command(CLI::App& app) {
         handler(req, body, res);
       };
     };
+    // The linker for a request's options: the shared batcher for the pipeline's own (it links
+    // concurrent requests together); the count prior, which gains nothing from batching, and
+    // requests with their own options link in the request's thread. Options out of range or NER-CD
+    // without a classifier throw InvalidArgument: 400.
+    auto linker_for = [&](const CallOptions& options) -> const Linker& {
+      if (setup.model && !options.any_link_option()) return batcher;
+      return setup.pipeline->linker(options);
+    };
     server.Post("/link", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
       LinkRequest r = parse_link_request(parse_request_body(raw), a->max_mentions);
-      (void)setup.pipeline->linker(r.options);  // ranges and NER-CD: 400
-      // The count prior gains nothing from batching: it links in the request's own thread, as do
-      // requests with their own options.
-      auto results = setup.model && !r.options.any_link_option() ? batcher.submit(std::move(r.mentions)).get()
-                                                                 : setup.pipeline->link(r.mentions, r.options);
+      auto results = linker_for(r.options).link(r.mentions);
       nlohmann::json out = nlohmann::json::array();
       for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(r.items[i], results[i]));
       served += results.size();
       send_json(res, 200, r.single ? out[0] : out);
     }));
-    // Links spans of texts: through the batcher when an encoder runs, else in the request's thread.
-    auto link_spans = [&](const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans,
-                          const CallOptions& options = {}) {
-      // The shared batcher serves the pipeline's own options; other options link in this thread.
-      const Linker& linker = setup.model && !options.any_link_option() ? static_cast<const Linker&>(batcher)
-                                                                       : setup.pipeline->linker(options);
+    // Links spans of texts with the linker for the request's options.
+    auto link_spans = [&](const Linker& linker, const std::vector<std::string>& texts, std::vector<std::vector<TextSpan>> spans) {
       auto out = link_text_spans(linker, texts, std::move(spans));
       for (const auto& d : out) served += d.size();
       return out;
@@ -291,13 +290,13 @@ void add_serve_command(CLI::App& app) {
     // such documents (or {"documents": [...]}): the JSON of 'ner4el annotate'.
     server.Post("/annotate", limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
       AnnotateRequest r = parse_annotate_request(parse_request_body(raw));
-      (void)setup.pipeline->linker(r.options);  // ranges and NER-CD: 400
+      const Linker& linker = linker_for(r.options);  // before detection: bad options are a 400 at once
       std::vector<std::vector<TextSpan>> spans;
       for (size_t d = 0; d < r.texts.size(); ++d) {
         const auto& o = r.document_options[d];
         spans.push_back(setup.pipeline->detect(r.texts[d], o.spotter ? &*o.spotter : nullptr));
       }
-      auto linked = link_spans(r.texts, std::move(spans), r.options);
+      auto linked = link_spans(linker, r.texts, std::move(spans));
       nlohmann::json out = nlohmann::json::array();
       for (size_t d = 0; d < r.documents.size(); ++d) {
         const auto& doc_in = r.documents[d];
@@ -316,7 +315,7 @@ void add_serve_command(CLI::App& app) {
     auto rel = limited([&](const httplib::Request&, const std::string& raw, httplib::Response& res) {
       RelRequest r = parse_rel_request(parse_request_body(raw), a->max_mentions);
       if (r.detect) r.spans = setup.pipeline->detect(r.text);
-      auto linked = link_spans({r.text}, {std::move(r.spans)});
+      auto linked = link_spans(linker_for({}), {r.text}, {std::move(r.spans)});
       nlohmann::json out = nlohmann::json::array();
       for (const auto& s : linked[0]) out.push_back(rel_json(s));
       send_json(res, 200, out);
