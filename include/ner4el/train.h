@@ -50,6 +50,16 @@ struct TrainConfig {
   std::string to_yaml() const;
 };
 
+/// This process's place in a run of several, from torchrun's environment (RANK, WORLD_SIZE,
+/// MASTER_ADDR, MASTER_PORT); a world of one when WORLD_SIZE is unset or 1.
+struct ProcessWorld {
+  int rank = 0, world = 1;
+  std::string master_addr;
+  int master_port = 0;
+};
+/// @throws InvalidArgument for a value that is not a number, or RANK outside [0, WORLD_SIZE).
+ProcessWorld process_world();
+
 struct EpochLog {
   int epoch = 0;
   int64_t steps = 0;        ///< optimiser steps so far

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "ner4el/error.h"
+#include "ner4el/train.h"
 
 namespace ner4el::train {
 
@@ -54,32 +55,18 @@ class Gloo : public Collective {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
 };
 
-int env_int(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return fallback;
-  char* end = nullptr;
-  const long x = std::strtol(v, &end, 10);
-  if (*end || x < 0 || x > (1 << 20)) throw InvalidArgument(std::string(name) + "='" + v + "' is not a non-negative integer");
-  return static_cast<int>(x);
-}
-
 }  // namespace
 
 std::unique_ptr<Collective> join_world(int timeout_s) {
-  const int world = env_int("WORLD_SIZE", 1);
-  if (world <= 1) return std::make_unique<Alone>();
-  const int rank = env_int("RANK", -1);
-  const char* addr = std::getenv("MASTER_ADDR");
-  const int port = env_int("MASTER_PORT", 0);
-  if (rank < 0 || rank >= world)
-    throw InvalidArgument("WORLD_SIZE=" + std::to_string(world) + " needs RANK between 0 and " + std::to_string(world - 1));
-  if (!addr || !*addr || port <= 0 || port > 65535)
-    throw InvalidArgument("WORLD_SIZE=" + std::to_string(world) + " needs MASTER_ADDR and MASTER_PORT (torchrun's variables)");
+  const ProcessWorld w = process_world();
+  if (w.world == 1) return std::make_unique<Alone>();
+  if (w.master_addr.empty() || w.master_port <= 0 || w.master_port > 65535)
+    throw InvalidArgument("WORLD_SIZE=" + std::to_string(w.world) + " needs MASTER_ADDR and MASTER_PORT (torchrun's variables)");
   try {
-    return std::make_unique<Gloo>(rank, world, addr, port, timeout_s);
+    return std::make_unique<Gloo>(w.rank, w.world, w.master_addr, w.master_port, timeout_s);
   } catch (const c10::Error& e) {
-    throw Error("rank " + std::to_string(rank) + " could not join the " + std::to_string(world) + " processes at " + addr +
-                ":" + std::to_string(port) + ": " + e.what_without_backtrace());
+    throw Error("rank " + std::to_string(w.rank) + " could not join the " + std::to_string(w.world) + " processes at " +
+                w.master_addr + ":" + std::to_string(w.master_port) + ": " + e.what_without_backtrace());
   }
 }
 

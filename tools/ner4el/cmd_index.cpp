@@ -9,6 +9,7 @@
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/index.h"
+#include "ner4el/train.h"
 #include "ner4el/runtime.h"
 #include "linker_setup.h"
 #include "progress.h"
@@ -45,14 +46,10 @@ void add_index_command(CLI::App& app) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->callback([a] {
-    if (a->nproc > 1 && !in_launched_world()) {
-      if (launch_local_world(a->nproc) != 0) throw Error("sharded index build failed");
-      return;
-    }
-    if (in_launched_world()) {  // one shard of a run (RANK of WORLD_SIZE)
-      a->opt.shards = std::atoi(std::getenv("WORLD_SIZE"));
-      a->opt.shard = std::getenv("RANK") ? std::atoi(std::getenv("RANK")) : 0;
-    }
+    if (launch_if_asked(a->nproc, "sharded index build")) return;
+    const ProcessWorld world = process_world();  // one shard of a run: RANK of WORLD_SIZE
+    a->opt.shard = world.rank;
+    a->opt.shards = world.world;
     LoadOptions lo;
     lo.vocab = a->vocab;
     lo.dtype = use_dtype(a->dtype);

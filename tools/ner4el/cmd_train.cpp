@@ -43,10 +43,7 @@ void add_train_commands(CLI::App& app) {
         ->capture_default_str();
     auto rf = add_release_flags(cmd);
     cmd->callback([a, rf] {
-      if (a->nproc > 1 && !in_launched_world()) {
-        if (int status = launch_local_world(a->nproc); status != 0) throw Error("data-parallel training failed");
-        return;
-      }
+      if (launch_if_asked(a->nproc, "data-parallel training")) return;
       TrainConfig c = a->config.empty() ? TrainConfig{} : TrainConfig::from_yaml(a->config);
       c.quirks = rf->resolve(c.quirks);
       for (const auto& kv : a->sets) {
@@ -57,7 +54,7 @@ void add_train_commands(CLI::App& app) {
       Progress progress;
       auto r = train_linker(c, callbacks_for(progress));
       progress.done();
-      if (const char* rank = std::getenv("RANK"); rank && std::string(rank) != "0") return;  // rank 0 reports
+      if (process_world().rank != 0) return;  // rank 0 reports
       std::cout << "trained on " << r.train_mentions << " mentions (" << r.dropped << " dropped); " << r.epochs.size()
                 << " epoch(s) logged" << (r.early_stopped ? ", stopped early" : "") << "; best dev accuracy "
                 << 100 * r.best_dev_accuracy << "% at epoch " << r.best_epoch << ": " << r.best_checkpoint << "\n";

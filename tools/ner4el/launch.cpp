@@ -47,13 +47,13 @@ int free_port() {
   return port;
 }
 
-}  // namespace
-
+/// True when this process is itself one of a run's processes (WORLD_SIZE is set).
 bool in_launched_world() {
   const char* w = std::getenv("WORLD_SIZE");
   return w && *w;
 }
 
+/// Runs the N processes; returns the exit status for this command (0 when all succeeded).
 int launch_local_world(int nproc) {
   const auto args = own_arguments();
   const int port = free_port();
@@ -100,6 +100,14 @@ int launch_local_world(int nproc) {
     }
   }
   return status;
+}
+
+}  // namespace
+
+bool launch_if_asked(int nproc, const std::string& what) {
+  if (nproc <= 1 || in_launched_world()) return false;
+  if (launch_local_world(nproc) != 0) throw Error(what + " failed");
+  return true;
 }
 
 }  // namespace ner4el::cli
