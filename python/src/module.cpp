@@ -268,8 +268,6 @@ NB_MODULE(_core, m) {
             c.dtype = std::move(dtype);
             c.style = std::move(style);
             c.threads = threads;
-            if (k < 1 || k > 10000) throw InvalidArgument("k must be between 1 and 10000, got " + std::to_string(k));
-            if (top < 1 || top > 1000) throw InvalidArgument("top must be between 1 and 1000, got " + std::to_string(top));
             c.link.k = k;
             c.link.top = top;
             c.link.ner_cd = ner_cd;

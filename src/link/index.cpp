@@ -21,6 +21,11 @@ namespace {
 
 constexpr char kPartialMagic[8] = {'N', '4', 'E', 'L', 'P', 'A', 'R', 'T'};
 
+/// A partial file's 64-byte head: magic, then the model's fingerprint (16 characters).
+bool partial_of_model(std::string_view b, const std::string& fp) {
+  return b.size() >= 64 && std::memcmp(b.data(), kPartialMagic, 8) == 0 && b.substr(8, 16) == fp;
+}
+
 uint16_t float_to_half(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
@@ -157,7 +162,7 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
     {
       io::MappedFile f(partial);
       std::string_view b = f.bytes();
-      if (b.size() >= 64 && std::memcmp(b.data(), kPartialMagic, 8) == 0 && b.substr(8, 16) == fp) {
+      if (partial_of_model(b, fp)) {
         usable = true;
         size_t n = (b.size() - 64) / record;
         for (size_t i = 0; i < n; ++i) {
@@ -257,7 +262,7 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
   std::vector<Where> order;
   for (size_t fi = 0; fi < files.size(); ++fi) {
     std::string_view b = files[fi]->bytes();
-    if (b.size() < 64 || std::memcmp(b.data(), kPartialMagic, 8) != 0 || b.substr(8, 16) != fp.substr(0, 16))
+    if (!partial_of_model(b, fp))
       throw FormatError(partial_of(static_cast<int>(fi)) + ": a shard made with another model; remove it and start that shard again");
     const size_t n = (b.size() - 64) / record;
     for (size_t i = 0; i < n; ++i) {

@@ -36,7 +36,18 @@ Pipeline::~Pipeline() = default;
 Pipeline::Pipeline(Pipeline&&) noexcept = default;
 Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
 
+namespace {
+void check_k(int k) {
+  if (k < 1 || k > 10000) throw InvalidArgument("k must be between 1 and 10000, got " + std::to_string(k));
+}
+void check_top(int top) {
+  if (top < 1 || top > 1000) throw InvalidArgument("top must be between 1 and 1000, got " + std::to_string(top));
+}
+}  // namespace
+
 Pipeline Pipeline::open(const PipelineConfig& config) {
+  check_k(config.link.k);
+  check_top(config.link.top);
   auto s = std::make_unique<Impl>();
   s->kb = std::make_unique<KnowledgeBase>(KnowledgeBase::open(config.kb));
   s->spotter = std::make_unique<Spotter>(*s->kb, config.spotter);
@@ -95,11 +106,11 @@ const Linker& Pipeline::linker(const CallOptions& o) const {
   if (!o.any_link_option()) return *impl_->linker;
   LinkOptions lo = impl_->options;
   if (o.k) {
-    if (*o.k < 1 || *o.k > 10000) throw InvalidArgument("k must be between 1 and 10000, got " + std::to_string(*o.k));
+    check_k(*o.k);
     lo.k = *o.k;
   }
   if (o.top) {
-    if (*o.top < 1 || *o.top > 1000) throw InvalidArgument("top must be between 1 and 1000, got " + std::to_string(*o.top));
+    check_top(*o.top);
     lo.top = *o.top;
   }
   if (o.ner_cd) {

@@ -274,7 +274,7 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& all_cb) {
       // A window's gradients summed over the processes; a window nobody used makes no step. The
       // epoch's last window may be partial, as in Lightning.
       if (world > 1) {
-        std::vector<torch::Tensor> flat{torch::tensor({used}, torch::kFloat64).to(torch::kFloat32)};
+        std::vector<torch::Tensor> flat{torch::tensor({static_cast<float>(used)})};
         for (auto& p : params) flat.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}));
         auto all = torch::cat(flat);
         comm->all_reduce_sum(all);
