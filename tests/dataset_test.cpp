@@ -37,6 +37,33 @@ TEST(Dataset, ReadsMentionsAndOptionalOutput) {
   EXPECT_NE(e.find("a.jsonl:3: field 'output': missing"), std::string::npos) << e;
 }
 
+TEST(Dataset, BlinkLinesReadAsTheSameFieldsAndStream) {
+  // BLINK's training lines (blink/biencoder/data_process.py reads these keys), beside NER4EL's.
+  test::TempDir dir;
+  test::write_file(dir.file("b.jsonl"),
+                   R"({"context_left": "The capital of France is", "mention": "Paris", "context_right": ".", )"
+                   R"("label_title": "Paris", "label": "Paris is the capital ...", "label_id": 22989, "world": "wiki"})"
+                   "\n"
+                   R"({"mention": "Lyon", "left_context": "in", "right_context": "", "output": "Lyon"})"
+                   "\n"
+                   R"({"context_left": "x", "mention": "Nice", "context_right": 3, "label_title": "Nice"})"
+                   "\n");
+  std::vector<std::pair<Mention, size_t>> seen;
+  DatasetReport r;
+  for_each_mention(dir.file("b.jsonl"), {.skip_bad = true, .require_output = true},
+                   [&](Mention&& m, size_t line) { seen.emplace_back(std::move(m), line); }, &r);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].first.left_context, "The capital of France is");
+  EXPECT_EQ(seen[0].first.mention, "Paris");
+  EXPECT_EQ(seen[0].first.right_context, ".");
+  EXPECT_EQ(seen[0].first.output.value(), "Paris");
+  EXPECT_EQ(seen[0].second, 1u);
+  EXPECT_EQ(seen[1].first.output.value(), "Lyon");
+  EXPECT_EQ(r.skipped, 1u);  // BLINK's field names in the error too
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("b.jsonl:3: field 'context_right': expected a string"), std::string::npos) << r.errors[0];
+}
+
 TEST(Dataset, MalformedLinesNameFileLineAndField) {
   test::TempDir dir;
   const std::string good = R"({"mention": "x", "left_context": "", "right_context": ""})";

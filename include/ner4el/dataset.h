@@ -1,8 +1,10 @@
 // Reader for the NER4EL data-set format: JSON Lines, one mention a line,
-// {"mention", "left_context", "right_context", "output"}.
+// {"mention", "left_context", "right_context", "output"}; BLINK's lines
+// {"context_left", "mention", "context_right", "label_title", ...} are read as the same fields.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,7 +39,8 @@ inline constexpr std::size_t kMaxJsonDepth = 128;
 /// @throws FormatError "WHERE: JSON nested deeper than 128 levels (at byte N)".
 void check_json_depth(std::string_view text, const std::string& where);
 
-/// Parses one line. file and line_number only go into error messages.
+/// Parses one line, NER4EL's fields or BLINK's (context_left, context_right, label_title; a line
+/// with left_context is read as NER4EL's). file and line_number only go into error messages.
 /// @throws FormatError "file:line: field 'x': ..." for bad JSON, a missing field or a wrong type.
 Mention parse_mention(std::string_view line, const std::string& file, std::size_t line_number,
                       bool require_output = false);
@@ -46,5 +49,10 @@ Mention parse_mention(std::string_view line, const std::string& file, std::size_
 /// @throws NotFound if the file cannot be opened; FormatError on the first bad line unless skip_bad.
 std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions& options = {},
                                    DatasetReport* report = nullptr);
+
+/// Streams a file a mention at a time (memory does not grow with the file): calls fn(mention,
+/// line number) for each. Errors as read_mentions.
+void for_each_mention(const std::string& path, const DatasetOptions& options,
+                      const std::function<void(Mention&&, std::size_t)>& fn, DatasetReport* report = nullptr);
 
 }  // namespace ner4el

@@ -11,6 +11,11 @@
 
 namespace ner4el {
 
+namespace train {
+class LinkerTrainee;  // the trainers' access to the encoders (src/model/trainee.h)
+class NerTrainee;
+}
+
 /// Hugging Face BERT configuration (config.json). Defaults are bert-base-uncased's.
 struct BertConfig {
   int vocab_size = 30522;
@@ -51,12 +56,20 @@ struct LoadOptions {
   /// every mode; or "auto" (resolve_dtype). A model loaded below fp32 is for inference only: save()
   /// and training refuse it. The fingerprint is the fp32 weights', so an index serves every dtype.
   std::string dtype = "fp32";
+  /// Where the weights live and the arithmetic runs: "cpu", "cuda" or "cuda:N" (resolve_device).
+  /// Inputs go to the device and vectors come back; every result is the same whatever the device.
+  std::string device = "cpu";
 };
 
+/// Checks a device name: "cpu", "cuda" (the first GPU), "cuda:N".
+/// @throws InvalidArgument for another name, a libtorch built without CUDA, or no such GPU.
+std::string resolve_device(const std::string& requested);
+
 /// Checks a dtype name and resolves "auto" to what this machine runs best (see the README's
-/// measurements): "bf16" where the CPU has AVX-512 BF16 and libtorch has oneDNN, else "fp32".
+/// measurements): on the CPU "bf16" where it has AVX-512 BF16 and libtorch has oneDNN, else "fp32";
+/// on a GPU (device "cuda..."), "bf16" (int8 is refused there).
 /// @throws InvalidArgument for an unknown name or a dtype this CPU or libtorch cannot run.
-std::string resolve_dtype(const std::string& requested);
+std::string resolve_dtype(const std::string& requested, const std::string& device = "cpu");
 
 /// The NER4EL bi-encoder. Thread-safe for concurrent const calls (inference runs under no-grad).
 class LinkerModel {
@@ -96,10 +109,14 @@ class LinkerModel {
   /// Entity vectors: the hidden state of [CLS]. Returns n * dim() floats, row-major.
   std::vector<float> embed_entities(const std::vector<EntityInput>& inputs, int batch_size = 32) const;
 
+  /// Where the model runs (LoadOptions::device, resolved).
+  const std::string& device() const;
+
   struct Impl;
-  Impl& impl() const { return *impl_; }
 
  private:
+  friend class train::LinkerTrainee;
+  friend class train::NerTrainee;
   explicit LinkerModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -139,11 +156,11 @@ class NerClassifier {
                                           bool release_dropout = false) const;
 
   struct Impl;
-  Impl& impl() const { return *impl_; }
-  /// For the library's trainers, which assemble a classifier from an encoder.
-  explicit NerClassifier(std::unique_ptr<Impl> impl);
 
  private:
+  friend class train::LinkerTrainee;
+  friend class train::NerTrainee;
+  explicit NerClassifier(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

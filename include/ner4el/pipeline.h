@@ -93,6 +93,7 @@ struct PipelineConfig {
   std::string ner_model;  ///< NER classifier for NER-CD / NER-CG, optional
   std::string style = "auto";
   std::string dtype = "auto";                   ///< LoadOptions::dtype
+  std::string device = "cpu";                   ///< LoadOptions::device: cpu, cuda, cuda:N
   int threads = 0;  ///< cores for the encoder (configure_threads; <= 0: $NER4EL_THREADS or every core)
   double prior_weight = -1, rank_weight = -1;  ///< -1: the model's default (LinkOptions)
   LinkOptions link;

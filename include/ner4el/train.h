@@ -42,6 +42,12 @@ struct TrainConfig {
   double dropout = 0.5;          ///< declared by the release; its vectors never pass through it
   int threads = 0;               ///< 0: one per core
   bool resume = true;            ///< continue from output_dir/last when it exists
+  std::string device = "cpu";    ///< cpu, cuda, cuda:N (LoadOptions::device)
+  /// fp32, or bf16: forward passes under bf16 autocast, fp32 weights and optimiser (bf16-mixed)
+  std::string precision = "fp32";
+  /// Stop after this many optimiser steps in all (0: no limit); the epoch then ends as usual
+  /// (dev accuracy, checkpoint). For smoke runs and measurements on a part of a large set.
+  uint64_t max_steps = 0;
 
   /// Reads a YAML file of these keys. @throws NotFound, FormatError naming the file, line and key.
   static TrainConfig from_yaml(const std::string& path);
@@ -99,6 +105,7 @@ struct TrainNerConfig {
   int batch_size = 16;
   int epochs = 3;
   uint64_t seed = 2;
+  std::string device = "cpu";  ///< cpu, cuda, cuda:N
 };
 
 struct TrainNerReport {

@@ -38,7 +38,7 @@ Span = Tuple[int, int]
 class Pipeline(_core.Pipeline):
     """A knowledge base, a linker and mention detection, opened together.
 
-    ``Pipeline(kb, *, model="", index="", vocab="", ner_model="", dtype="auto", style="auto", k=40,
+    ``Pipeline(kb, *, model="", index="", vocab="", ner_model="", dtype="auto", device="cpu", style="auto", k=40,
     top=5, prior_weight=None, rank_weight=None, ner_cd=False, ner_cg=False, threshold=0.5,
     require_capital=True, threads=0)``
 

@@ -256,7 +256,7 @@ NB_MODULE(_core, m) {
       .def(
           "__init__",
           [](Pipeline* self, std::string kb, std::string model, std::string index, std::string vocab,
-             std::string ner_model, std::string dtype, std::string style, int k, int top,
+             std::string ner_model, std::string dtype, std::string device, std::string style, int k, int top,
              std::optional<double> prior_weight, std::optional<double> rank_weight, bool ner_cd, bool ner_cg,
              double threshold, bool require_capital, int threads) {
             PipelineConfig c;
@@ -266,6 +266,7 @@ NB_MODULE(_core, m) {
             c.vocab = std::move(vocab);
             c.ner_model = std::move(ner_model);
             c.dtype = std::move(dtype);
+            c.device = std::move(device);
             c.style = std::move(style);
             c.threads = threads;
             c.link.k = k;
@@ -282,12 +283,12 @@ NB_MODULE(_core, m) {
             new (self) Pipeline(Pipeline::open(c));
           },
           "kb"_a, nb::kw_only(), "model"_a = "", "index"_a = "", "vocab"_a = "", "ner_model"_a = "", "dtype"_a = "auto",
-          "style"_a = "auto", "k"_a = 40, "top"_a = 5, "prior_weight"_a = nb::none(), "rank_weight"_a = nb::none(),
+          "device"_a = "cpu", "style"_a = "auto", "k"_a = 40, "top"_a = 5, "prior_weight"_a = nb::none(), "rank_weight"_a = nb::none(),
           "ner_cd"_a = false, "ner_cg"_a = false, "threshold"_a = 0.5, "require_capital"_a = true, "threads"_a = 0,
           "Opens the pipeline. kb: a knowledge-base directory ('ner4el kb build'). model: '' for the installed "
           "pretrained encoder with the fitted prior weights, 'prior' for the count prior, or a trained linker "
           "(ner4el folder, NER4EL .ckpt, Hugging Face folder). index: entity vectors from 'ner4el index' made with "
-          "the same model. dtype: fp32, bf16, int8 or auto. threads: cores for the encoder (0: every core).")
+          "the same model. dtype: fp32, bf16, int8 or auto. device: cpu, cuda or cuda:N (a CUDA libtorch build). threads: cores for the encoder (0: every core).")
       .def(
           "link",
           [](const Pipeline& p, nb::handle mentions, std::optional<int> k, std::optional<int> top,

@@ -59,16 +59,25 @@ Mention parse_mention(std::string_view line, const std::string& file, std::size_
   if (!j.is_object())
     throw FormatError(location(file, line_number) + ": expected a JSON object, found " + type_name(j));
   Mention m;
+  // BLINK's field names when the line has no NER4EL left context but BLINK's.
+  const bool blink = !j.contains("left_context") && j.contains("context_left");
   m.mention = get_string(j, "mention", file, line_number, true);
-  m.left_context = get_string(j, "left_context", file, line_number, true);
-  m.right_context = get_string(j, "right_context", file, line_number, true);
+  m.left_context = get_string(j, blink ? "context_left" : "left_context", file, line_number, true);
+  m.right_context = get_string(j, blink ? "context_right" : "right_context", file, line_number, true);
   bool has_output = false;
-  std::string out = get_string(j, "output", file, line_number, require_output, &has_output);
+  std::string out = get_string(j, blink ? "label_title" : "output", file, line_number, require_output, &has_output);
   if (has_output) m.output = std::move(out);
   return m;
 }
 
 std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions& options, DatasetReport* report) {
+  std::vector<Mention> out;
+  for_each_mention(path, options, [&](Mention&& m, std::size_t) { out.push_back(std::move(m)); }, report);
+  return out;
+}
+
+void for_each_mention(const std::string& path, const DatasetOptions& options,
+                      const std::function<void(Mention&&, std::size_t)>& fn, DatasetReport* report) {
   std::ifstream file;
   std::istream* in = &std::cin;
   const std::string name = path == "-" ? "<stdin>" : path;
@@ -81,7 +90,6 @@ std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions
   DatasetReport local;
   DatasetReport& r = report ? *report : local;
   r = DatasetReport{};
-  std::vector<Mention> out;
   std::string line;
   std::size_t number = 0;
   while (std::getline(*in, line)) {
@@ -89,16 +97,17 @@ std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     ++r.lines;
+    std::optional<Mention> m;
     try {
-      out.push_back(parse_mention(line, name, number, options.require_output));
+      m = parse_mention(line, name, number, options.require_output);
       ++r.read;
     } catch (const FormatError& e) {
       if (!options.skip_bad) throw;
       ++r.skipped;
       if (r.errors.size() < 20) r.errors.push_back(e.what());
     }
+    if (m) fn(std::move(*m), number);
   }
-  return out;
 }
 
 }  // namespace ner4el

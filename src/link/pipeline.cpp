@@ -78,7 +78,8 @@ Pipeline Pipeline::open(const PipelineConfig& config) {
   LoadOptions lo;
   lo.vocab = config.vocab;
   lo.style = config.style;
-  lo.dtype = resolve_dtype(config.dtype);
+  lo.device = resolve_device(config.device);
+  lo.dtype = resolve_dtype(config.dtype, lo.device);
   configure_threads(config.threads, lo.dtype);
   s->model = std::make_unique<LinkerModel>(LinkerModel::load(model, lo));
   for (const auto& w : s->model->warnings()) s->notices.push_back("warning: " + w);

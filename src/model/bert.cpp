@@ -147,9 +147,9 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& x, const torch::Tensor
                 mask_bias;
   auto probs = torch::softmax(scores, -1).to(v.scalar_type());
   auto ctx = torch::matmul(probs, v).transpose(1, 2).reshape({B, Tq, H});
-  auto h = attention_norm->forward(dropout->forward(proj(3, attention_dense, ctx).to(torch::kFloat32)) + xq);
+  auto h = attention_norm->forward(drop(proj(3, attention_dense, ctx).to(torch::kFloat32)) + xq);
   auto i = torch::gelu(proj(4, intermediate, h));  // exact (erf) GELU, as BERT
-  return output_norm->forward(dropout->forward(proj(5, output_dense, i).to(torch::kFloat32)) + h);
+  return output_norm->forward(drop(proj(5, output_dense, i).to(torch::kFloat32)) + h);
 }
 
 BertEncoderImpl::BertEncoderImpl(const BertConfig& c) : config(c) {
@@ -183,6 +183,16 @@ torch::Tensor BertEncoderImpl::forward_at(const torch::Tensor& input_ids, const 
   if (n == 0) return mention_vectors(x, rows);
   for (size_t i = 0; i + 1 < n; ++i) x = layers->at<BertLayerImpl>(i).forward(x, mask_bias);
   return layers->at<BertLayerImpl>(n - 1).forward(x, mask_bias, rows).squeeze(1);
+}
+
+torch::Tensor BertLayerImpl::drop(const torch::Tensor& x) {
+  if (!generator || !is_training()) return dropout->forward(x);
+  const double p = dropout->options.p();
+  return x * torch::empty_like(x).bernoulli_(1 - p, *generator).div_(1 - p);
+}
+
+void BertEncoderImpl::set_dropout_generator(c10::optional<at::Generator> gen) {
+  for (const auto& layer : *layers) layer->as<BertLayer>()->generator = gen;
 }
 
 void BertEncoderImpl::set_precision(Precision p) {
@@ -252,7 +262,7 @@ void BertEncoderImpl::load(const StateDict& weights, const std::string& prefix, 
 }
 
 torch::Tensor mention_vectors(const torch::Tensor& hidden, const torch::Tensor& positions) {
-  auto idx = positions.to(torch::kLong).view({-1, 1, 1}).expand({hidden.size(0), 1, hidden.size(2)});
+  auto idx = positions.to(hidden.device(), torch::kLong).view({-1, 1, 1}).expand({hidden.size(0), 1, hidden.size(2)});
   return hidden.gather(1, idx).squeeze(1);
 }
 

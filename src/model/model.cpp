@@ -219,7 +219,7 @@ bool has_prefix(const StateDict& sd, const std::string& prefix) {
 }
 
 std::vector<float> to_vector(const torch::Tensor& t) {
-  auto c = t.contiguous().to(torch::kFloat32);
+  auto c = t.to(torch::kCPU, torch::kFloat32).contiguous();
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
@@ -237,7 +237,8 @@ size_t unpadded_length(const Input& in) {
 /// its own longest (padding is masked, so a vector is the same up to float rounding); otherwise in
 /// input order at full length (the release's batches, for reproducing its dropout draws).
 template <typename Input, typename Forward>
-std::vector<float> batched(const std::vector<Input>& inputs, int batch_size, Forward forward, bool by_length = true) {
+std::vector<float> batched(const std::vector<Input>& inputs, int batch_size, torch::Device device, Forward forward,
+                           bool by_length = true) {
   const size_t n = inputs.size(), step = static_cast<size_t>(std::max(1, batch_size));
   std::vector<size_t> order(n), length(n);
   for (size_t i = 0; i < n; ++i) {
@@ -263,7 +264,7 @@ std::vector<float> batched(const std::vector<Input>& inputs, int batch_size, For
         ma[static_cast<int64_t>(i)][static_cast<int64_t>(t)] = t < in.attention_mask.size() ? in.attention_mask[t] : 0;
       }
     }
-    auto v = to_vector(forward(ids, mask, rows));
+    auto v = to_vector(forward(ids.to(device), mask.to(device), rows));
     if (out.empty()) {
       dim = v.size() / rows.size();
       out.resize(n * dim);
@@ -294,7 +295,12 @@ Precision precision_of(const std::string& dtype) {
 
 }  // namespace
 
-std::string resolve_dtype(const std::string& requested) {
+std::string resolve_dtype(const std::string& requested, const std::string& device) {
+  if (device != "cpu") {  // a GPU: bf16 or fp32; int8 is oneDNN's, on the CPU only
+    if (requested == "int8") throw InvalidArgument("int8 runs on the CPU only (oneDNN); use --dtype bf16 or fp32 on " + device);
+    if (requested == "auto") return "bf16";
+    if (requested == "fp32" || requested == "bf16") return requested;
+  }
   if (requested == "auto") return precision_supported(Precision::bf16) ? "bf16" : "fp32";
   if (requested != "fp32" && requested != "bf16" && requested != "int8")
     throw InvalidArgument("dtype must be fp32, bf16, int8 or auto, got '" + requested + "'");
@@ -305,6 +311,28 @@ std::string resolve_dtype(const std::string& requested) {
   return requested;
 }
 
+std::string resolve_device(const std::string& requested) {
+  if (requested == "cpu") return requested;
+  if (requested.rfind("cuda", 0) != 0)
+    throw InvalidArgument("device must be cpu, cuda or cuda:N, got '" + requested + "'");
+  torch::Device d(torch::kCPU);
+  try {
+    d = torch::Device(requested);
+  } catch (const c10::Error&) {
+    throw InvalidArgument("device must be cpu, cuda or cuda:N, got '" + requested + "'");
+  }
+  if (!torch::cuda::is_available())
+    throw InvalidArgument("device " + requested +
+                          ": this libtorch has no CUDA (or no GPU is visible); build against a CUDA libtorch "
+                          "(README, \"GPU builds\") or use --device cpu");
+  const int64_t n = static_cast<int64_t>(torch::cuda::device_count());
+  if (d.has_index() && d.index() >= n)
+    throw InvalidArgument("device " + requested + ": there are " + std::to_string(n) + " GPUs (cuda:0 to cuda:" +
+                          std::to_string(n - 1) + ")");
+  return requested;
+}
+
+
 // ---------------------------------------------------------------------------------------------
 // LinkerModel
 
@@ -313,27 +341,6 @@ LinkerModel::~LinkerModel() = default;
 LinkerModel::LinkerModel(LinkerModel&&) noexcept = default;
 LinkerModel& LinkerModel::operator=(LinkerModel&&) noexcept = default;
 
-namespace {
-/// Loading builds modules (whose constructors draw initial weights from libtorch's global generator)
-/// before the file's weights replace them: the caller's global generator is put back afterwards,
-/// so loading a model never changes what a seeded program draws next.
-class KeepGlobalGenerator {
- public:
-  KeepGlobalGenerator() {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    state_ = gen.get_state();
-  }
-  ~KeepGlobalGenerator() {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(state_);
-  }
-
- private:
-  at::Tensor state_;
-};
-}  // namespace
 
 LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
   KeepGlobalGenerator keep;
@@ -405,7 +412,8 @@ LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
     impl->entity = impl->mention;
   }
   impl->finish(opt);
-  const std::string dtype = resolve_dtype(opt.dtype);
+  const std::string device = resolve_device(opt.device);
+  const std::string dtype = resolve_dtype(opt.dtype, device);
   LinkerModel model(std::move(impl));
   if (dtype != "fp32") {
     (void)model.fingerprint();  // of the fp32 weights, before they are converted
@@ -413,6 +421,10 @@ LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
     model.impl_->entity->set_precision(precision_of(dtype));  // a no-op when the encoder is shared
   }
   model.impl_->dtype = dtype;
+  model.impl_->device_name = device;
+  model.impl_->device = torch::Device(device);
+  model.impl_->mention->to(model.impl_->device);
+  if (model.impl_->entity.get() != model.impl_->mention.get()) model.impl_->entity->to(model.impl_->device);
   return model;
 }
 
@@ -420,9 +432,9 @@ void LinkerModel::save(const std::string& dir) const {
   if (impl_->dtype != "fp32")
     throw InvalidArgument("this model was loaded in " + impl_->dtype + " for inference; load it in fp32 to save it");
   StateDict sd;
-  for (const auto& p : impl_->mention->named_parameters()) sd["encoder." + p.key()] = p.value();
+  for (const auto& p : impl_->mention->named_parameters()) sd["encoder." + p.key()] = p.value().to(torch::kCPU);
   if (impl_->entity.get() != impl_->mention.get())
-    for (const auto& p : impl_->entity->named_parameters()) sd["entity_encoder." + p.key()] = p.value();
+    for (const auto& p : impl_->entity->named_parameters()) sd["entity_encoder." + p.key()] = p.value().to(torch::kCPU);
   write_model_folder(dir, sd,
                      {{"kind", "linker"}, {"window", impl_->window}, {"ner_r", impl_->ner_r},
                       {"style", impl_->sentence ? "sentence" : "release"}},
@@ -436,6 +448,7 @@ EntityInput LinkerModel::entity_input(const Entity& e) const {
   return impl_->inputs->encode_entity(e.description, e.ner_class, e.title);
 }
 const std::string& LinkerModel::dtype() const { return impl_->dtype; }
+const std::string& LinkerModel::device() const { return impl_->device_name; }
 const std::vector<std::string>& LinkerModel::warnings() const { return impl_->warnings; }
 
 const std::string& LinkerModel::fingerprint() const {
@@ -454,7 +467,7 @@ const std::string& LinkerModel::fingerprint() const {
     };
     for (const auto& p : impl_->entity->named_parameters()) {
       mix(p.key().data(), p.key().size());
-      auto t = p.value().contiguous();
+      auto t = p.value().to(torch::kCPU).contiguous();
       mix(t.data_ptr(), static_cast<size_t>(t.numel()) * t.element_size());
     }
     int settings[2] = {impl_->window, impl_->ner_r ? 1 : 0};
@@ -469,7 +482,7 @@ const std::string& LinkerModel::fingerprint() const {
 
 std::vector<float> LinkerModel::embed_mentions(const std::vector<MentionInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
-  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
+  return batched(inputs, batch_size, impl_->device, [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
     if (impl_->sentence) return mean_pooled(impl_->mention->forward(ids, mask), mask);
     return impl_->mention->forward_at(ids, mask, positions_of(inputs, rows));
   });
@@ -477,7 +490,7 @@ std::vector<float> LinkerModel::embed_mentions(const std::vector<MentionInput>& 
 
 std::vector<float> LinkerModel::embed_entities(const std::vector<EntityInput>& inputs, int batch_size) const {
   c10::InferenceMode guard;
-  return batched(inputs, batch_size, [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
+  return batched(inputs, batch_size, impl_->device, [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
     if (impl_->sentence) return mean_pooled(impl_->entity->forward(ids, mask), mask);
     return impl_->entity->forward_at(ids, mask, torch::zeros({static_cast<int64_t>(rows.size())}, torch::kLong));
   });
@@ -536,7 +549,11 @@ NerClassifier NerClassifier::load(const std::string& path, const std::vector<std
   io.window = impl->window;
   impl->inputs = std::make_unique<InputEncoder>(*impl->tokenizer, io);
   impl->encoder->eval();
-  impl->encoder->set_precision(precision_of(resolve_dtype(opt.dtype)));
+  const std::string device = resolve_device(opt.device);
+  impl->encoder->set_precision(precision_of(resolve_dtype(opt.dtype, device)));
+  impl->device = torch::Device(device);
+  impl->encoder->to(impl->device);
+  impl->linear->to(impl->device);
   return NerClassifier(std::move(impl));
 }
 
@@ -545,9 +562,9 @@ void NerClassifier::save(const std::string& dir) const {
     if (layer->as<BertLayer>()->precision != Precision::fp32)
       throw InvalidArgument("this classifier was loaded below fp32 for inference; load it in fp32 to save it");
   StateDict sd;
-  for (const auto& p : impl_->encoder->named_parameters()) sd["encoder." + p.key()] = p.value();
-  sd["linear.weight"] = impl_->linear->weight;
-  sd["linear.bias"] = impl_->linear->bias;
+  for (const auto& p : impl_->encoder->named_parameters()) sd["encoder." + p.key()] = p.value().to(torch::kCPU);
+  sd["linear.weight"] = impl_->linear->weight.to(torch::kCPU);
+  sd["linear.bias"] = impl_->linear->bias.to(torch::kCPU);
   write_model_folder(dir, sd, {{"kind", "ner_classifier"}, {"window", impl_->window}, {"classes", impl_->classes}},
                      impl_->config, *impl_->tokenizer);
 }
@@ -572,7 +589,7 @@ std::vector<std::vector<float>> NerClassifier::predict(const std::vector<Mention
     torch::manual_seed(2);
   }
   auto flat = batched(
-      inputs, batch_size,
+      inputs, batch_size, impl_->device,
       [&](const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<size_t>& rows) {
         auto pos = positions_of(inputs, rows);
         if (!release_dropout) return torch::softmax(impl_->linear->forward(impl_->encoder->forward_at(ids, mask, pos)), -1);

@@ -13,6 +13,26 @@
 
 namespace ner4el {
 
+/// Loading builds modules (whose constructors draw initial weights from libtorch's global generator)
+/// before the file's weights replace them: the caller's global generator is put back afterwards,
+/// so loading a model never changes what a seeded program draws next.
+class KeepGlobalGenerator {
+ public:
+  KeepGlobalGenerator() {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state_ = gen.get_state();
+  }
+  ~KeepGlobalGenerator() {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state_);
+  }
+
+ private:
+  at::Tensor state_;
+};
+
 struct LinkerModel::Impl {
   BertConfig config;
   std::unique_ptr<WordPieceTokenizer> tokenizer;
@@ -23,6 +43,8 @@ struct LinkerModel::Impl {
   bool ner_r = true;
   bool sentence = false;  ///< mean pooling over plain-text inputs (LoadOptions::style)
   std::string dtype = "fp32";  ///< resolved LoadOptions::dtype
+  std::string device_name = "cpu";
+  torch::Device device{torch::kCPU};
 
   std::string fingerprint;
   std::once_flag fingerprint_once;
@@ -55,6 +77,7 @@ struct NerClassifier::Impl {
   std::unique_ptr<InputEncoder> inputs;
   BertConfig config;
   int window = 128;
+  torch::Device device{torch::kCPU};
   torch::nn::Dropout dropout{torch::nn::DropoutOptions(0.5)};  ///< the release's, before the linear layer
   std::mutex train_mode;                                           ///< release_dropout switches modes
 };

@@ -65,6 +65,14 @@ void TrainConfig::set(const std::string& key, const std::string& value) {
   else if (key == "dropout") real(dropout);
   else if (key == "threads") integer(threads);
   else if (key == "resume") flag(resume);
+  else if (key == "device") str(device);
+  else if (key == "precision") {
+    if (value != "fp32" && value != "bf16") bad("fp32 or bf16");
+    str(precision);
+  }
+  else if (key == "max_steps") {
+    if (!parse_number(value, max_steps)) bad("a non-negative integer");
+  }
   else if (key == "release_compat") {
     bool on = false;
     if (!parse_bool(value, on)) bad("true or false");
@@ -152,7 +160,8 @@ std::string TrainConfig::to_yaml() const {
   out << YAML::Key << "seed" << YAML::Value << seed << YAML::Key << "cosine_restarts" << YAML::Value << cosine_restarts;
   out << YAML::Key << "restart_t0" << YAML::Value << restart_t0 << YAML::Key << "restart_t_mult" << YAML::Value << restart_t_mult;
   out << YAML::Key << "dropout" << YAML::Value << dropout << YAML::Key << "threads" << YAML::Value << threads;
-  out << YAML::Key << "resume" << YAML::Value << resume;
+  out << YAML::Key << "resume" << YAML::Value << resume << YAML::Key << "device" << YAML::Value << device;
+  out << YAML::Key << "precision" << YAML::Value << precision << YAML::Key << "max_steps" << YAML::Value << max_steps;
   out << YAML::Key << "release_quirks" << YAML::Value << YAML::Flow << quirks.enabled();
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

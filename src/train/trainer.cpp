@@ -7,7 +7,9 @@
 #include <random>
 #include <sys/stat.h>
 
-#include "model/model_impl.h"
+#include <thread>
+
+#include "model/trainee.h"
 #include "ner4el/candidates.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
@@ -17,6 +19,7 @@
 #include "ner4el/torch/bert.h"
 #include "ner4el/train.h"
 #include "train/collective.h"
+#include "train/shards.h"
 
 namespace ner4el {
 
@@ -24,14 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kCacheVersion = 1;
-
-struct Example {
-  std::vector<int> mention_ids;
-  int mention_position = 0;
-  std::vector<std::vector<int>> entity_ids;  // trailing padding trimmed
-  int gold = 0;
-};
+constexpr int kCacheVersion = 2;  // 2: shards of candidate ids (train/shards.h); 1 was one CBOR file
 
 uint64_t fnv(uint64_t h, const std::string& s) {
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
@@ -48,10 +44,21 @@ void log_line(const TrainCallbacks& cb, const std::string& s) {
   if (cb.log) cb.log(s);
 }
 
-/// Candidates + negatives + encoder inputs of the training set, cached on disk under a key of
-/// everything they depend on (the release's "processed" cache).
-std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, const InputEncoder& enc, size_t& dropped, bool write_cache,
-                             const TrainCallbacks& cb) {
+uint64_t count_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t n = 0;
+  std::vector<char> buf(1 << 20);
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+    n += static_cast<uint64_t>(std::count(buf.data(), buf.data() + in.gcount(), '\n'));
+  return n + 1;
+}
+
+/// The processed training set (the release's "processed" cache): candidates with their negatives
+/// and the mention's input, as shards on disk under a key of everything they depend on. Made in one
+/// streaming pass by the first process; the others wait for it (output_dir is shared, as for the
+/// checkpoints). Memory stays flat whatever the number of mentions.
+train::ShardedSet prepare(const TrainConfig& c, const KnowledgeBase& kb, const InputEncoder& enc, bool leader,
+                          const TrainCallbacks& cb) {
   uint64_t h = 1469598103934665603ull;
   for (const std::string& part :
        {file_key(c.train_data), c.kb + ":" + std::to_string(kb.info().entities) + ":" + std::to_string(kb.info().aliases),
@@ -62,81 +69,56 @@ std::vector<Example> prepare(const TrainConfig& c, const KnowledgeBase& kb, cons
     h = fnv(h, part + "|");
   char key[17];
   std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(h));
-  const fs::path cache = fs::path(c.output_dir) / (std::string("processed-") + key + ".cbor");
-  if (fs::exists(cache)) {
-    std::ifstream in(cache, std::ios::binary);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    try {
-      auto j = nlohmann::json::from_cbor(bytes);
-      std::vector<Example> out;
-      for (const auto& e : j["examples"])
-        out.push_back({e[0].get<std::vector<int>>(), e[1].get<int>(), e[2].get<std::vector<std::vector<int>>>(), e[3].get<int>()});
-      dropped = j["dropped"].get<size_t>();
-      log_line(cb, "using the processed training data in " + cache.string());
-      return out;
-    } catch (const nlohmann::json::exception&) {
-      log_line(cb, "ignoring the unreadable cache " + cache.string());
+  const std::string dir = (fs::path(c.output_dir) / (std::string("processed-") + key)).string();
+  if (auto set = train::ShardedSet::open(dir, key)) {
+    log_line(cb, "using the processed training data in " + dir);
+    return std::move(*set);
+  }
+  if (!leader) {  // the first process writes it
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      if (auto set = train::ShardedSet::open(dir, key)) return std::move(*set);
     }
   }
-  auto mentions = read_mentions(c.train_data, {.require_output = true});
+  const uint64_t lines = count_lines(c.train_data);
+  train::ShardWriter writer(dir, key, lines, c.seed);
   CandidateGenerator gen(kb, {.k = c.k, .quirks = c.quirks});
   std::mt19937_64 rng(c.seed);
   const NegativeSampling mode = c.ner_ns ? NegativeSampling::NerNs
                                          : c.random_negatives ? NegativeSampling::Random : NegativeSampling::None;
   std::optional<CandidateGenerator::ReleaseNerNsPool> release_pool;
   if (mode == NegativeSampling::NerNs && c.quirks.ner_ns_pool) release_pool.emplace(kb);
-  std::vector<Example> out;
-  dropped = 0;
-  for (size_t i = 0; i < mentions.size(); ++i) {
-    const auto& m = mentions[i];
+  uint64_t dropped = 0, seen = 0;
+  for_each_mention(c.train_data, {.require_output = true}, [&](Mention&& m, size_t line) {
+    ++seen;
+    if (cb.progress && (seen % 256 == 0)) cb.progress("preparing", std::min<uint64_t>(line, lines), lines);
     auto set = gen.candidates(m.mention);
     auto gold = kb.id_of_title(*m.output, c.quirks.title_last_wins);
     // A repeated id (duplicate-ids): the release's target is its last occurrence.
     auto pos = gold ? ner4el::gold_index(set.ids, *gold, c.quirks.duplicate_ids) : std::nullopt;
     if (set.ids.empty() || !pos) {  // training drops these (SPEC)
       ++dropped;
-      continue;
+      return;
     }
-    const int gold_index = static_cast<int>(*pos);
     auto brief = kb.brief(*gold);
     if (release_pool) release_pool->add_negatives(set.ids, brief ? brief->class_index : -1, c.k, rng);
     else gen.add_negatives(set.ids, mode, brief ? brief->class_index : -1, rng);
-    Example ex;
     auto mi = enc.encode_mention(m.left_context, m.mention, m.right_context);
     trim_padding(mi);
-    ex.mention_ids = std::move(mi.ids);
+    train::ShardExample ex;
+    ex.mention_ids.assign(mi.ids.begin(), mi.ids.end());
     ex.mention_position = mi.mention_position;
-    for (int64_t id : set.ids) {
-      auto e = kb.entity(id);
-      auto in = enc.encode_entity(e->description, e->ner_class);
-      trim_padding(in);
-      ex.entity_ids.push_back(in.ids);
-    }
-    ex.gold = gold_index;
-    out.push_back(std::move(ex));
-    if (cb.progress && (i % 64 == 0 || i + 1 == mentions.size())) cb.progress("preparing", i + 1, mentions.size());
-  }
-  if (!write_cache) return out;  // another process of the run writes it
-  nlohmann::json j{{"version", kCacheVersion}, {"dropped", dropped}, {"examples", nlohmann::json::array()}};
-  for (const auto& e : out) j["examples"].push_back({e.mention_ids, e.mention_position, e.entity_ids, e.gold});
-  const fs::path tmp = cache.string() + ".tmp";
-  {
-    std::ofstream o(tmp, std::ios::binary);
-    auto bytes = nlohmann::json::to_cbor(j);
-    o.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  }
-  fs::rename(tmp, cache);
-  return out;
-}
-
-std::pair<torch::Tensor, torch::Tensor> pad(const std::vector<std::vector<int>>& rows) {
-  size_t T = 1;
-  for (const auto& r : rows) T = std::max(T, r.size());
-  auto ids = torch::zeros({static_cast<int64_t>(rows.size()), static_cast<int64_t>(T)}, torch::kLong);
-  auto a = ids.accessor<int64_t, 2>();
-  for (size_t i = 0; i < rows.size(); ++i)
-    for (size_t t = 0; t < rows[i].size(); ++t) a[i][t] = rows[i][t];
-  return {ids, (ids != 0).to(torch::kLong)};
+    ex.candidates.assign(set.ids.begin(), set.ids.end());
+    ex.gold = static_cast<int32_t>(*pos);
+    writer.add(ex);
+  });
+  if (cb.progress) cb.progress("preparing", lines, lines);
+  writer.finish(dropped);
+  auto set = train::ShardedSet::open(dir, key);
+  if (!set) throw Error(dir + ": the processed training data just written cannot be read back");
+  log_line(cb, "processed training data: " + std::to_string(set->size()) + " examples in " + std::to_string(set->shards()) +
+                   " shard(s) in " + dir);
+  return std::move(*set);
 }
 
 struct State {
@@ -189,27 +171,26 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& all_cb) {
   lo.vocab = c.vocab;
   lo.window = c.window;
   lo.ner_r = c.ner_r;
-  lo.style = "release";  // NER4EL's training reads the mention position and [CLS], whatever the start
+  lo.device = c.device;
   const bool resuming = c.resume && fs::exists(last / "trainer_state.json");
-  LinkerModel model = LinkerModel::load(resuming ? (last / "model").string() : c.encoder, lo);
-  auto& impl = model.impl();
-  std::vector<torch::Tensor> params = impl.mention->parameters();
-  if (impl.entity.get() != impl.mention.get())
-    for (auto& p : impl.entity->parameters()) params.push_back(p);
+  train::LinkerTrainee trainee(resuming ? (last / "model").string() : c.encoder, lo, c.precision);
+  std::vector<torch::Tensor> params = trainee.parameters();
   torch::optim::Adam opt(params, torch::optim::AdamOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.adam_eps).weight_decay(c.weight_decay));
   State st;
   st.t_i = c.restart_t0;
   if (resuming) {
     std::ifstream in(last / "trainer_state.json");
     st = State::from_json(nlohmann::json::parse(in));
-    torch::load(opt, (last / "optimizer.pt").string());
+    torch::load(opt, (last / "optimizer.pt").string(), trainee.device());
     report.resumed = true;
     log_line(cb, "resuming after epoch " + std::to_string(st.epoch) + " from " + last.string());
   }
   if (leader) std::ofstream(out / "config.yaml") << c.to_yaml();
-  auto examples = prepare(c, kb, model.input_encoder(), report.dropped, leader, cb);
+  const InputEncoder& enc = trainee.inputs();
+  const train::ShardedSet examples = prepare(c, kb, enc, leader, cb);
   report.train_mentions = examples.size();
-  if (examples.empty()) throw InvalidArgument(c.train_data + ": no training mention has its gold entity among its candidates");
+  report.dropped = examples.dropped();
+  if (examples.size() == 0) throw InvalidArgument(c.train_data + ": no training mention has its gold entity among its candidates");
   auto dev = read_mentions(c.dev_data, {.require_output = true});
   // The metrics log is appended to; a line torn by a kill is cut off first.
   if (const fs::path m = out / "metrics.jsonl"; leader && fs::exists(m)) {
@@ -239,43 +220,65 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& all_cb) {
   };
   if (c.cosine_restarts)
     set_lr(c.lr * 0.5 * (1 + std::cos(M_PI * static_cast<double>(st.t_cur) / static_cast<double>(st.t_i))));
-  while (st.epoch < c.epochs && st.bad_epochs < c.patience) {
+  const int64_t vocab = static_cast<int64_t>(enc.tokenizer().size());
+  // One example's candidates as encoder inputs, read from the KB (not stored in the shards).
+  auto candidate_rows = [&](const train::ShardExample& ex, uint32_t shard, uint64_t record) {
+    for (int32_t t : ex.mention_ids)
+      if (t < 0 || t >= vocab)
+        throw FormatError("processed training data, shard " + std::to_string(shard) + " record " + std::to_string(record) +
+                          ": token id " + std::to_string(t) + " outside the vocabulary of " + std::to_string(vocab));
+    std::vector<std::vector<int>> rows;
+    rows.reserve(ex.candidates.size());
+    for (int64_t id : ex.candidates) {
+      auto e = kb.entity(id);
+      if (!e)
+        throw FormatError("processed training data, shard " + std::to_string(shard) + " record " + std::to_string(record) +
+                          ": entity id " + std::to_string(id) + " is not in " + c.kb);
+      auto in = enc.encode_entity(e->description, e->ner_class);
+      trim_padding(in);
+      rows.push_back(std::move(in.ids));
+    }
+    return rows;
+  };
+  auto steps_left = [&] { return c.max_steps == 0 || static_cast<uint64_t>(st.steps) < c.max_steps; };
+  while (st.epoch < c.epochs && st.bad_epochs < c.patience && steps_left()) {
     const int epoch = st.epoch + 1;
     const auto t0 = std::chrono::steady_clock::now();
-    // Everything random derives from (seed, epoch, example): a resumed run repeats an epoch
-    // exactly, and so does a run over any number of processes.
-    std::vector<size_t> order(examples.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 shuffle_rng(c.seed * 7919 + static_cast<uint64_t>(epoch));
-    std::shuffle(order.begin(), order.end(), shuffle_rng);
-    impl.mention->train();
-    impl.entity->train();
+    // Everything random derives from (seed, epoch, position): a resumed run repeats an epoch
+    // exactly, and so does a run over any number of processes. The order streams through the
+    // shards a group at a time (ShardedSet::epoch_order).
+    auto order = examples.epoch_order(c.seed, epoch);
+    trainee.set_training(true);
     double loss_sum = 0;
     size_t losses = 0;
     const size_t window = static_cast<size_t>(c.accumulation), world = static_cast<size_t>(comm->world());
-    for (size_t start = 0; start < order.size(); start += window) {
-      const size_t end = std::min(order.size(), start + window);
+    std::vector<std::pair<uint32_t, uint64_t>> win;
+    for (size_t start = 0; steps_left(); start += window) {
+      win.clear();
+      for (uint32_t shard; win.size() < window;) {
+        uint64_t record;
+        if (!order.next(shard, record)) break;
+        win.emplace_back(shard, record);
+      }
+      if (win.empty()) break;
       double used = 0;
-      for (size_t n = start + static_cast<size_t>(comm->rank()); n < end; n += world) {
-        torch::manual_seed(c.seed * 1000003 + static_cast<uint64_t>(epoch) * 7777777 + n);
-        const Example& ex = examples[order[n]];
-        auto [mids, mmask] = pad({ex.mention_ids});
-        auto mv = mention_vectors(impl.mention->forward(mids, mmask), torch::tensor({ex.mention_position}, torch::kLong));
-        auto [eids, emask] = pad(ex.entity_ids);
-        auto ev = entity_vectors(impl.entity->forward(eids, emask));
-        auto scores = normalised_scores(mv, ev.unsqueeze(0));
+      for (size_t i = static_cast<size_t>(comm->rank()); i < win.size(); i += world) {
+        const size_t n = start + i;
+        trainee.seed_dropout(c.seed * 1000003 + static_cast<uint64_t>(epoch) * 7777777 + n);
+        const train::ShardExample ex = examples.read(win[i].first, win[i].second);
+        auto scores = trainee.scores(ex.mention_ids, ex.mention_position, candidate_rows(ex, win[i].first, win[i].second));
         if (torch::isnan(scores).any().item<bool>()) continue;  // one candidate (or all equal): skipped, as the release
-        auto loss = torch::nn::functional::cross_entropy(scores, torch::tensor({ex.gold}, torch::kLong));
+        auto loss = torch::nn::functional::cross_entropy(scores, torch::tensor({ex.gold}, torch::kLong).to(trainee.device()));
         (loss / c.accumulation).backward();
         loss_sum += loss.item<double>();
         ++losses;
         ++used;
       }
       // A window's gradients summed over the processes; a window nobody used makes no step. The
-      // epoch's last window may be partial, as in Lightning.
+      // epoch's last window may be partial, as in Lightning. Gloo reduces CPU tensors.
       if (world > 1) {
         std::vector<torch::Tensor> flat{torch::tensor({static_cast<float>(used)})};
-        for (auto& p : params) flat.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}));
+        for (auto& p : params) flat.push_back(p.grad().defined() ? p.grad().reshape(-1).to(torch::kCPU) : torch::zeros({p.numel()}));
         auto all = torch::cat(flat);
         comm->all_reduce_sum(all);
         used = all[0].item<double>();
@@ -290,7 +293,7 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& all_cb) {
       }
       if (used > 0) optimiser_step();
       else opt.zero_grad();
-      if (cb.progress) cb.progress("epoch " + std::to_string(epoch), end, order.size());
+      if (cb.progress) cb.progress("epoch " + std::to_string(epoch), start + win.size(), examples.size());
     }
     if (world > 1) {  // the epoch's mean loss over every process
       auto l = torch::tensor({loss_sum, static_cast<double>(losses)}, torch::kFloat64);
@@ -299,12 +302,11 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& all_cb) {
       losses = static_cast<size_t>(l[1].item<double>());
     }
     // Dev accuracy with the current weights.
-    impl.mention->eval();
-    impl.entity->eval();
+    trainee.set_training(false);
     LinkOptions eval_options;
     eval_options.k = c.k;
     eval_options.quirks = c.quirks;
-    BiEncoderLinker linker(kb, model, eval_options);
+    BiEncoderLinker linker(kb, trainee.model(), eval_options);
     auto counts = evaluate(linker, kb, dev, 64, {}, c.quirks.title_last_wins);
     EpochLog log{epoch, st.steps, losses ? loss_sum / losses : 0, counts.accuracy(),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
@@ -328,7 +330,7 @@ TrainReport train_linker(const TrainConfig& c, const TrainCallbacks& all_cb) {
       const fs::path tmp = out / "last.tmp";
       fs::remove_all(tmp);
       fs::create_directories(tmp);
-      model.save((tmp / "model").string());
+      trainee.model().save((tmp / "model").string());
       torch::save(opt, (tmp / "optimizer.pt").string());
       std::ofstream(tmp / "trainer_state.json") << st.to_json().dump(2);
       if (keep) {
@@ -369,20 +371,9 @@ TrainNerReport train_ner_classifier(const TrainNerConfig& c, const TrainCallback
   if (classes.empty()) throw InvalidArgument(c.kb + ": the knowledge base has no NER classes to learn");
   LoadOptions lo;
   lo.vocab = c.vocab;
-  lo.window = c.window;
-  lo.style = "release";
-  auto base = LinkerModel::load(c.encoder, lo);
-  auto impl = std::make_unique<NerClassifier::Impl>();
-  impl->encoder = base.impl().mention;
-  impl->tokenizer = std::move(base.impl().tokenizer);
-  impl->inputs = std::move(base.impl().inputs);
-  impl->config = impl->encoder->config;
-  impl->classes = classes;
-  impl->window = c.window;
-  torch::manual_seed(c.seed);
-  impl->linear = torch::nn::Linear(impl->config.hidden_size, static_cast<int64_t>(classes.size()));
-  NerClassifier clf(std::move(impl));
-  auto& im = clf.impl();
+  lo.device = c.device;
+  train::NerTrainee trainee(c.encoder, lo, classes, c.window, c.seed);
+  const InputEncoder& enc = trainee.inputs();
   // Labels: the class of each mention's gold entity.
   auto label = [&](const std::vector<Mention>& ms, std::vector<MentionInput>& in, std::vector<int64_t>& y, size_t& dropped) {
     for (const auto& m : ms) {
@@ -392,7 +383,7 @@ TrainNerReport train_ner_classifier(const TrainNerConfig& c, const TrainCallback
         ++dropped;
         continue;
       }
-      in.push_back(im.inputs->encode_mention(m.left_context, m.mention, m.right_context));
+      in.push_back(enc.encode_mention(m.left_context, m.mention, m.right_context));
       y.push_back(b->class_index);
     }
   };
@@ -404,20 +395,15 @@ TrainNerReport train_ner_classifier(const TrainNerConfig& c, const TrainCallback
   label(read_mentions(c.dev_data, {.require_output = true}), dv_in, dv_y, dev_dropped);
   rep.train_mentions = tr_in.size();
   if (tr_in.empty()) throw InvalidArgument(c.train_data + ": no training mention has a gold entity with a class");
-  std::vector<torch::Tensor> params = im.encoder->parameters();
-  params.push_back(im.linear->weight);
-  params.push_back(im.linear->bias);
-  torch::optim::Adam opt(params, torch::optim::AdamOptions(c.lr));
-  torch::nn::Dropout dropout(0.5);  // SPEC: dropout 0.5 before the linear layer
+  torch::optim::Adam opt(trainee.parameters(), torch::optim::AdamOptions(c.lr));
   double best = -1;
   for (int epoch = 1; epoch <= c.epochs; ++epoch) {
-    torch::manual_seed(c.seed * 1000003 + static_cast<uint64_t>(epoch));
+    trainee.seed_dropout(c.seed * 1000003 + static_cast<uint64_t>(epoch));
     std::vector<size_t> order(tr_in.size());
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 rng(c.seed * 7919 + static_cast<uint64_t>(epoch));
     std::shuffle(order.begin(), order.end(), rng);
-    im.encoder->train();
-    dropout->train();
+    trainee.set_training(true);
     for (size_t b = 0; b < order.size(); b += c.batch_size) {
       std::vector<std::vector<int>> rows;
       std::vector<int64_t> pos, y;
@@ -426,17 +412,15 @@ TrainNerReport train_ner_classifier(const TrainNerConfig& c, const TrainCallback
         pos.push_back(tr_in[order[i]].mention_position);
         y.push_back(tr_y[order[i]]);
       }
-      auto [ids, mask] = pad(rows);
-      auto mv = mention_vectors(im.encoder->forward(ids, mask), torch::tensor(pos, torch::kLong));
-      auto loss = torch::nn::functional::cross_entropy(im.linear->forward(dropout->forward(mv)), torch::tensor(y, torch::kLong));
+      auto loss = torch::nn::functional::cross_entropy(trainee.logits(rows, pos), torch::tensor(y, torch::kLong).to(trainee.device()));
       opt.zero_grad();
       loss.backward();
       opt.step();
       if (cb.progress) cb.progress("epoch " + std::to_string(epoch), std::min(order.size(), b + c.batch_size), order.size());
     }
-    im.encoder->eval();
+    trainee.set_training(false);
     size_t correct = 0;
-    auto probs = clf.predict(dv_in);
+    auto probs = trainee.classifier().predict(dv_in);
     for (size_t i = 0; i < probs.size(); ++i)
       correct += static_cast<int64_t>(std::max_element(probs[i].begin(), probs[i].end()) - probs[i].begin()) == dv_y[i];
     const double acc = dv_in.empty() ? 0 : static_cast<double>(correct) / dv_in.size();
@@ -445,7 +429,7 @@ TrainNerReport train_ner_classifier(const TrainNerConfig& c, const TrainCallback
     if (acc > best) {
       best = acc;
       rep.best_checkpoint = (fs::path(c.output_dir) / "best").string();
-      clf.save(rep.best_checkpoint);
+      trainee.classifier().save(rep.best_checkpoint);
     }
   }
   return rep;

@@ -1,6 +1,8 @@
 // Training on the tiny BERT fixture: overfitting a handful of mentions, resume equality, NER-NS.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -99,6 +101,104 @@ TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
   auto b = read_state_dict(dir.file("interrupted/last/model/model.safetensors"));
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [k, v] : a) EXPECT_TRUE(torch::equal(v, b.at(k))) << k;
+}
+
+TEST_F(TrainTest, StreamedDataIsPreparedOnceAndBlinkLinesTrainAlike) {
+  config.epochs = 2;
+  config.output_dir = dir.file("ner4el");
+  std::vector<std::string> logs;
+  TrainCallbacks cb;
+  cb.log = [&](const std::string& s) { logs.push_back(s); };
+  auto a = train_linker(config, cb);
+  // The processed set: shards beside the checkpoints, named by its key, used again by the next run.
+  int sets = 0;
+  for (auto& e : fs::directory_iterator(dir.file("ner4el")))
+    if (e.path().filename().string().rfind("processed-", 0) == 0) {
+      ++sets;
+      EXPECT_TRUE(fs::exists(e.path() / "meta.json"));
+      EXPECT_TRUE(fs::exists(e.path() / "shard-00000.bin"));
+    }
+  EXPECT_EQ(sets, 1);
+  config.epochs = 3;
+  logs.clear();
+  train_linker(config, cb);
+  EXPECT_TRUE(std::any_of(logs.begin(), logs.end(), [](auto& l) { return l.find("using the processed training data") == 0; }));
+  // The same mentions in BLINK's fields give the same examples, hence the same run.
+  std::string blink;
+  for (const auto& m : read_mentions(config.train_data))
+    blink += nlohmann::json{{"context_left", m.left_context}, {"mention", m.mention}, {"context_right", m.right_context},
+                            {"label_title", *m.output}, {"label", "..."}, {"label_id", 0}}
+                 .dump() + "\n";
+  test::write_file(dir.file("blink.jsonl"), blink);
+  config.train_data = dir.file("blink.jsonl");
+  config.output_dir = dir.file("blink");
+  config.epochs = 2;
+  auto b = train_linker(config);
+  EXPECT_EQ(b.train_mentions, a.train_mentions);
+  ASSERT_EQ(b.epochs.size(), a.epochs.size());
+  for (size_t i = 0; i < a.epochs.size(); ++i) EXPECT_DOUBLE_EQ(b.epochs[i].loss, a.epochs[i].loss);
+}
+
+TEST_F(TrainTest, TrainingDrawsFromItsOwnGenerators) {
+  // Dropout, shuffling and the classifier's initialisation draw from generators of the trainers'
+  // own: what a seeded program draws next from libtorch's global generator is unchanged.
+  config.epochs = 1;
+  config.output_dir = dir.file("run");
+  torch::manual_seed(123);
+  const auto expected = torch::rand({4});
+  torch::manual_seed(123);
+  train_linker(config);
+  EXPECT_TRUE(torch::equal(torch::rand({4}), expected));
+  TrainNerConfig n;
+  n.encoder = config.encoder;
+  n.vocab = config.vocab;
+  n.kb = config.kb;
+  n.train_data = n.dev_data = config.train_data;
+  n.window = 32;
+  n.epochs = 1;
+  n.output_dir = dir.file("ner");
+  torch::manual_seed(123);
+  train_ner_classifier(n);
+  EXPECT_TRUE(torch::equal(torch::rand({4}), expected));
+}
+
+TEST_F(TrainTest, Bf16AutocastTrainsFp32Weights) {
+  // precision: bf16 runs the forward passes under bf16 autocast; weights and Adam stay fp32, and
+  // the tiny encoder still learns the handful of mentions.
+  config.output_dir = dir.file("bf16");
+  config.precision = "bf16";
+  config.epochs = 50;
+  config.accumulation = 1;
+  auto r = train_linker(config);
+  EXPECT_DOUBLE_EQ(r.best_dev_accuracy, 1.0) << "epochs run: " << r.epochs.size();
+  for (const auto& e : r.epochs) EXPECT_TRUE(std::isfinite(e.loss));
+  for (const auto& [k, v] : read_state_dict(dir.file("bf16/last/model/model.safetensors"))) EXPECT_EQ(v.scalar_type(), torch::kFloat32) << k;
+  EXPECT_THROW(config.set("precision", "fp16"), InvalidArgument);
+}
+
+TEST_F(TrainTest, MaxStepsAndDevicesAreChecked) {
+  config.output_dir = dir.file("steps");
+  config.epochs = 10;
+  config.accumulation = 2;
+  config.max_steps = 4;  // 6 mentions, windows of 2: 3 steps an epoch, so the second epoch stops early
+  auto r = train_linker(config);
+  ASSERT_EQ(r.epochs.size(), 2u);
+  EXPECT_EQ(r.epochs.back().steps, 4);
+  if (torch::cuda::is_available()) GTEST_SKIP() << "a CUDA libtorch: the refusal below is for CPU builds";
+  config.output_dir = dir.file("cuda");
+  config.device = "cuda";
+  try {
+    train_linker(config);
+    FAIL() << "trained on a device this libtorch lacks";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("this libtorch has no CUDA"), std::string::npos) << e.what();
+  }
+  config.device = "tpu";
+  EXPECT_THROW(train_linker(config), InvalidArgument);
+  EXPECT_THROW(resolve_device("cuda:x"), InvalidArgument);
+  EXPECT_EQ(resolve_device("cpu"), "cpu");
+  EXPECT_THROW(resolve_dtype("int8", "cuda"), InvalidArgument);
+  EXPECT_EQ(resolve_dtype("auto", "cuda:1"), "bf16");
 }
 
 TEST_F(TrainTest, ConfigFileAndOverrides) {

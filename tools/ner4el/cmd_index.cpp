@@ -22,7 +22,7 @@ void add_index_command(CLI::App& app) {
     std::vector<std::string> from_data;
     IndexBuildOptions opt;
     int k = 40, nproc = 1;
-    std::string dtype = "auto";
+    std::string dtype = "auto", device = "cpu";
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -39,6 +39,7 @@ void add_index_command(CLI::App& app) {
   cmd->add_option("--batch", a->opt.batch_size, "sequences per encoder batch")->capture_default_str();
   cmd->add_flag("--fp16", a->opt.fp16, "store half-precision vectors");
   cmd->add_option("--dtype", a->dtype, kDtypeHelp)->capture_default_str();
+  cmd->add_option("--device", a->device, kDeviceHelp)->capture_default_str();
   cmd->add_option("--nproc", a->nproc,
                   "processes on this machine, each encoding a shard (id % N) into OUTPUT.partial-R-of-N; the first "
                   "writes OUTPUT from all shards. Across machines, start one 'ner4el index' per process with "
@@ -52,7 +53,8 @@ void add_index_command(CLI::App& app) {
     a->opt.shards = world.world;
     LoadOptions lo;
     lo.vocab = a->vocab;
-    lo.dtype = use_dtype(a->dtype);
+    lo.device = a->device;
+    lo.dtype = use_dtype(a->dtype, a->device);
     if (a->model.empty()) a->model = require_default_model("--model");
     auto model = LinkerModel::load(a->model, lo);
     auto kb = KnowledgeBase::open(a->kb);

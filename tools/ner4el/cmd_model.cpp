@@ -119,12 +119,13 @@ void add_model_commands(CLI::App& app) {
                     "auto (sentence for a sentence-transformers folder)")
         ->capture_default_str();
     cmd->add_option("--dtype", a->lo.dtype, kDtypeHelp)->capture_default_str();
+    cmd->add_option("--device", a->lo.device, kDeviceHelp)->capture_default_str();
     cmd->add_flag("--fix-truncation", a->fix_truncation,
                   "cut inputs the sane way: left context next to the mention, [SEP] always kept (default: as the "
                   "release's dataset.py, which the released and our trained models saw)");
     auto rf = add_release_flags(cmd);
     cmd->callback([a, rf] {
-      a->lo.dtype = use_dtype(a->lo.dtype);
+      a->lo.dtype = use_dtype(a->lo.dtype, a->lo.device);
       (void)rf->resolve();  // checks --quirk names; the input quirks are the only ones embed has
       if (rf->all && a->fix_truncation) throw InvalidArgument("--fix-truncation contradicts --release-compat");
       if (a->model.empty()) a->model = require_default_model("--model");

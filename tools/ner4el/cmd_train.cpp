@@ -28,6 +28,7 @@ void add_train_commands(CLI::App& app) {
     struct Args {
       std::string config;
       std::vector<std::string> sets;
+      std::string device;
       int nproc = 1;
     };
     auto a = std::make_shared<Args>();
@@ -41,6 +42,7 @@ void add_train_commands(CLI::App& app) {
                     "torchrun's variables RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
+    cmd->add_option("--device", a->device, "cpu, cuda or cuda:N (the same as --set device=...; a CUDA libtorch build)");
     auto rf = add_release_flags(cmd);
     cmd->callback([a, rf] {
       if (launch_if_asked(a->nproc, "data-parallel training")) return;
@@ -51,6 +53,7 @@ void add_train_commands(CLI::App& app) {
         if (eq == std::string::npos) throw InvalidArgument("--set expects key=value, found '" + kv + "'");
         c.set(kv.substr(0, eq), kv.substr(eq + 1));
       }
+      if (!a->device.empty()) c.device = a->device;
       Progress progress;
       auto r = train_linker(c, callbacks_for(progress));
       progress.done();
@@ -75,6 +78,7 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--batch", c->batch_size, "mentions per step")->capture_default_str();
     cmd->add_option("--window", c->window, "window W")->capture_default_str();
     cmd->add_option("--seed", c->seed, "random seed")->capture_default_str();
+    cmd->add_option("--device", c->device, "cpu, cuda or cuda:N (a CUDA libtorch build)")->capture_default_str();
     cmd->callback([c] {
       Progress progress;
       auto r = train_ner_classifier(*c, callbacks_for(progress));

@@ -29,9 +29,12 @@ inline const char* const kDtypeHelp =
     "arithmetic of the encoder: fp32, bf16 (bfloat16 matrix products, on CPUs with AVX-512 BF16), int8 "
     "(dynamically quantised linear layers), or auto (bf16 where the CPU has it, else fp32)";
 
-/// Resolves --dtype and sets the thread pools for it (configure_threads).
-inline std::string use_dtype(const std::string& flag) {
-  std::string dtype = resolve_dtype(flag);
+inline const char* const kDeviceHelp =
+    "where the encoder runs: cpu, cuda or cuda:N (needs a CUDA libtorch build; README, \"GPU builds\")";
+
+/// Resolves --dtype for --device and sets the thread pools for it (configure_threads).
+inline std::string use_dtype(const std::string& flag, const std::string& device = "cpu") {
+  std::string dtype = resolve_dtype(flag, resolve_device(device));
   configure_threads(0, dtype);
   return dtype;
 }
@@ -41,6 +44,7 @@ struct PriorFlags {
   double prior_weight = -1, rank_weight = -1;  // -1: not given
   std::string style = "auto";                  // how the model's vectors are read (LoadOptions::style)
   std::string dtype = "auto";                  // LoadOptions::dtype
+  std::string device = "cpu";                  // LoadOptions::device
 };
 
 inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
@@ -55,6 +59,7 @@ inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
                   "sentence (mean pooling over plain text), auto (sentence for a sentence-transformers folder)")
       ->capture_default_str();
   cmd->add_option("--dtype", f.dtype, kDtypeHelp)->capture_default_str();
+  cmd->add_option("--device", f.device, kDeviceHelp)->capture_default_str();
   return p;
 }
 
@@ -72,6 +77,7 @@ inline LinkerSetup make_linker(const std::string& kb_dir, const std::string& mod
   c.ner_model = ner_model;
   c.style = prior.style;
   c.dtype = prior.dtype;
+  c.device = prior.device;
   c.prior_weight = prior.prior_weight;
   c.rank_weight = prior.rank_weight;
   c.link = options;

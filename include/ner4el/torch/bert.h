@@ -55,6 +55,10 @@ struct BertLayerImpl : torch::nn::Module {
   torch::nn::Linear intermediate{nullptr}, output_dense{nullptr};
   torch::nn::LayerNorm output_norm{nullptr};
   torch::nn::Dropout dropout{nullptr};
+  /// When set, training-mode dropout draws from this generator instead of libtorch's global one
+  /// (the same draws as the global generator in the same state: empty_like(x).bernoulli_(1 - p)).
+  c10::optional<at::Generator> generator;
+  torch::Tensor drop(const torch::Tensor& x);
 };
 TORCH_MODULE(BertLayer);
 
@@ -79,6 +83,8 @@ struct BertEncoderImpl : torch::nn::Module {
   /// Resizes the word-embedding matrix to n rows, keeping the existing ones; new rows ~ N(0,
   /// initializer_range) drawn from gen (a local generator: the global one is left alone).
   void resize_token_embeddings(int64_t n, at::Generator gen);
+  /// Dropout of every layer draws from gen (BertLayerImpl::generator); nullopt: the global one.
+  void set_dropout_generator(c10::optional<at::Generator> gen);
 
   BertConfig config;
   BertEmbeddings embeddings{nullptr};
