@@ -74,6 +74,21 @@ TEST(Encoder, LightningCheckpointMatchesPyTorch) {
       EXPECT_NEAR(cosine(&mv[i * d], &ev[j * d], d), ref["scores"][i][j].get<double>(), 1e-5);
 }
 
+TEST(Encoder, OnAGpuTheVectorsArePyTorchs) {
+  // Runs where this libtorch has CUDA and a GPU is visible (CI's CUDA job; README "GPU builds").
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA in this libtorch or no GPU";
+  auto ref = reference();
+  LoadOptions o = with_vocab();
+  o.device = "cuda";
+  auto m = LinkerModel::load(kFix + "/ner4el.ckpt", o);
+  EXPECT_EQ(m.device(), "cuda");
+  expect_close(m.embed_mentions(mention_inputs(ref)), ref["mention_vectors"], 1e-4);
+  expect_close(m.embed_entities(entity_inputs(ref), 2), ref["entity_vectors"], 1e-4);
+  test::TempDir dir;
+  m.save(dir.file("model"));  // the weights come back to the CPU to be written
+  expect_close(LinkerModel::load(dir.file("model")).embed_mentions(mention_inputs(ref)), ref["mention_vectors"], 1e-5);
+}
+
 TEST(Encoder, HuggingFaceFoldersMatchPyTorch) {
   auto ref = reference();
   for (const char* dir : {"/hf", "/hf_st"}) {
