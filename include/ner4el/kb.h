@@ -107,6 +107,17 @@ struct KbSources {
   std::string aliases, descriptions, counts, titles, types, entities;
 };
 
+/// One kind of resource build_knowledge_base reads (its --flag name, what it holds, its formats);
+/// the table drives 'kb build --help'.
+struct KbSourceFormat {
+  std::string KbSources::*field;
+  const char* name;
+  const char* holds;
+  const char* formats;
+};
+const std::vector<KbSourceFormat>& kb_source_formats();
+
+
 /// Progress of a long build: stage name, bytes (or items) done and the total (0 when unknown).
 using ProgressFn = std::function<void(std::string_view stage, uint64_t done, uint64_t total)>;
 

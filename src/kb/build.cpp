@@ -15,6 +15,7 @@
 #include "kb/alias_hash.h"
 #include "kb/lmdb.h"
 #include "kb/records.h"
+#include "kb/writer.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/kb.h"
@@ -189,6 +190,7 @@ class Builder {
     open("lists", 0, list_db_);
     open("release_aliases", 0, raw_db_);
     open("release_titles", 0, release_title_db_);
+    open("anchors", 0, anchor_db_);
   }
   ~Builder() {
     txn_.reset();
@@ -299,6 +301,19 @@ class Builder {
     // Stable: equal counts keep the alias table's order, as Python's sorted(reverse=True) does.
     std::stable_sort(list.begin(), list.end(), [&](int64_t a, int64_t b) { return meta_[a].count > meta_[b].count; });
     put(alias_db_, key, {reinterpret_cast<const char*>(list.data()), list.size() * sizeof(int64_t)});
+  }
+
+  /// The anchors table: alias -> (id, link count) pairs of 16 bytes, most linked first.
+  void add_anchor_links(std::string_view alias_in, std::vector<std::pair<int64_t, uint64_t>> links) {
+    std::string key = lower_case(clean(alias_in));
+    if (key.empty() || key.size() > kb::kMaxKey || links.empty()) return;
+    std::stable_sort(links.begin(), links.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    std::string v(links.size() * 16, '\0');
+    for (size_t i = 0; i < links.size(); ++i) {
+      std::memcpy(v.data() + 16 * i, &links[i].first, 8);
+      std::memcpy(v.data() + 16 * i + 8, &links[i].second, 8);
+    }
+    put(anchor_db_, key, v);
   }
 
   /// The release's view of the alias table (records.h, release_aliases): kept for every key while
@@ -425,7 +440,7 @@ class Builder {
   const KbBuildOptions& opt_;
   MDB_env* env_ = nullptr;
   std::unique_ptr<kb::Txn> txn_;
-  MDB_dbi meta_db_{}, ent_db_{}, alias_db_{}, title_db_{}, list_db_{}, raw_db_{}, release_title_db_{};
+  MDB_dbi meta_db_{}, ent_db_{}, alias_db_{}, title_db_{}, list_db_{}, raw_db_{}, release_title_db_{}, anchor_db_{};
   size_t pending_ = 0;
   uint64_t title_seq_ = 0;
   uint64_t replaced_ = 0;  ///< text fields whose invalid UTF-8 was replaced
@@ -433,41 +448,41 @@ class Builder {
   std::unordered_map<std::string, int32_t> class_ids_;
 };
 
-void read_types(Builder& b, const std::string& path, const ProgressFn& progress) {
+void read_types(kb::Writer& w, const std::string& path, const ProgressFn& progress) {
   if (is_pickle(ext_of(path))) {
     io::stream_pickle_dict(
         path,
         [&](const PickleValue& k, const PickleValue& v) {
           int64_t id = pickle_id(k, path, "key");
           if (!v.is_str()) throw FormatError(path + ": class of id " + std::to_string(id) + ": expected a str, found " + v.type_name());
-          b.meta_[id].cls = b.class_id(std::string(v.as_str()));
+          w.set_class(id, v.as_str());
         },
         [&](uint64_t d, uint64_t t) { if (progress) progress("types", d, t); });
     return;
   }
   if (ext_of(path) == ".csv") bad_ext("types", path, ".pickle, .pkl, .tsv or .jsonl");
   read_pairs(path, {"id"}, {"class"}, "id", "class", progress, "types",
-             [&](int64_t id, const std::string& cls, size_t) { b.meta_[id].cls = b.class_id(cls); });
+             [&](int64_t id, const std::string& cls, size_t) { w.set_class(id, cls); });
 }
 
-void read_titles(Builder& b, const std::string& path, const ProgressFn& progress) {
+void read_titles(kb::Writer& w, const std::string& path, const ProgressFn& progress) {
   if (is_pickle(ext_of(path))) {
     io::stream_pickle_dict(
         path,
         [&](const PickleValue& k, const PickleValue& v) {
           int64_t id = pickle_id(k, path, "key");
           if (!v.is_str()) throw FormatError(path + ": title of id " + std::to_string(id) + ": expected a str, found " + v.type_name());
-          b.set_title(id, std::string(v.as_str()));
+          w.set_title(id, v.as_str());
         },
         [&](uint64_t d, uint64_t t) { if (progress) progress("titles", d, t); });
     return;
   }
   if (ext_of(path) == ".csv") bad_ext("titles", path, ".pickle, .pkl, .tsv or .jsonl");
   read_pairs(path, {"id"}, {"title"}, "id", "title", progress, "titles",
-             [&](int64_t id, const std::string& t, size_t) { b.set_title(id, t); });
+             [&](int64_t id, const std::string& t, size_t) { w.set_title(id, t); });
 }
 
-void read_aliases(Builder& b, const std::string& path, KbBuildReport& rep, const ProgressFn& progress) {
+void read_aliases(kb::Writer& b, const std::string& path, const ProgressFn& progress) {
   const std::string e = ext_of(path);
   std::vector<int64_t> ids;
   if (is_pickle(e)) {
@@ -483,7 +498,7 @@ void read_aliases(Builder& b, const std::string& path, KbBuildReport& rep, const
           } else {
             throw FormatError(path + ": alias '" + std::string(k.as_str()) + "': expected a list of ids, found " + v.type_name());
           }
-          b.add_alias(std::string(k.as_str()), ids, rep);
+          b.add_alias(k.as_str(), ids);
         },
         [&](uint64_t d, uint64_t t) { if (progress) progress("aliases", d, t); });
     return;
@@ -499,7 +514,7 @@ void read_aliases(Builder& b, const std::string& path, KbBuildReport& rep, const
         if (!x.is_number_integer()) throw FormatError(location(path, n, "ids") + ": expected integers, found " + x.type_name());
         ids.push_back(x.get<int64_t>());
       }
-      b.add_alias(alias, ids, rep);
+      b.add_alias(alias, ids);
     });
     return;
   }
@@ -525,12 +540,57 @@ void read_aliases(Builder& b, const std::string& path, KbBuildReport& rep, const
         start = comma + 1;
       }
     }
-    b.add_alias(f[0], ids, rep);
+    b.add_alias(f[0], ids);
   next_record:;
   }
 }
 
+void read_counts(kb::Writer& w, const std::string& path, const ProgressFn& progress) {
+  read_pairs(path, {"page_id", "id"}, {"counts", "count"}, "id", "count", progress, "counts",
+             [&](int64_t id, const std::string& c, size_t line) { w.set_count(id, require_int(c, path, line, "counts")); });
+}
+
+void read_descriptions(kb::Writer& w, const std::string& path, const ProgressFn& progress) {
+  read_pairs(path, {"text_id", "page_id", "id"}, {"text", "description"}, "id", "text", progress, "descriptions",
+             [&](int64_t id, const std::string& text, size_t) { w.add_entity(id, text); });
+}
+
+/// A whole KB in JSON Lines; its aliases are added once every entity is in (deferred).
+void read_entities(kb::Writer& w, const std::string& path, std::vector<std::pair<std::string, int64_t>>& deferred) {
+  for_each_line(path, [&](const std::string& line, size_t n) {
+    auto j = parse_json_line(line, path, n);
+    int64_t id = json_int(j, "id", path, n);
+    if (j.contains("title")) w.set_title(id, json_str(j, "title", path, n));
+    if (j.contains("count")) w.set_count(id, json_int(j, "count", path, n));
+    if (j.contains("class") && !j["class"].is_null()) w.set_class(id, json_str(j, "class", path, n));
+    if (auto a = j.find("aliases"); a != j.end()) {
+      if (!a->is_array()) throw FormatError(location(path, n, "aliases") + ": expected an array of strings");
+      for (const auto& s : *a) {
+        if (!s.is_string()) throw FormatError(location(path, n, "aliases") + ": expected strings, found " + s.type_name());
+        deferred.emplace_back(s.get<std::string>(), id);
+      }
+    }
+    if (j.contains("description") && !j["description"].is_null()) w.add_entity(id, json_str(j, "description", path, n));
+  });
+}
+
 }  // namespace
+
+const std::vector<KbSourceFormat>& kb_source_formats() {
+  static const std::vector<KbSourceFormat> formats = {
+      {&KbSources::types, "types", "NER classes: id -> class", ".pickle/.pkl (dict str(id) -> class, the release's id2ner), .tsv (id TAB class), .jsonl {\"id\",\"class\"}"},
+      {&KbSources::titles, "titles", "page titles: id -> title", ".pickle/.pkl (dict int -> str), .tsv (id TAB title), .jsonl {\"id\",\"title\"}"},
+      {&KbSources::counts, "counts", "link counts: id -> count", ".csv (page_id,counts), .tsv (id TAB count), .jsonl {\"id\",\"count\"}"},
+      {&KbSources::entities, "entities", "a whole KB in one file (fields other than id optional)",
+       ".jsonl {\"id\",\"title\",\"description\",\"count\",\"class\",\"aliases\":[...]}"},
+      {&KbSources::descriptions, "descriptions", "entity descriptions: id -> text", ".csv (text_id,text), .tsv (id TAB text), .jsonl {\"id\",\"text\"}"},
+      {&KbSources::aliases, "aliases", "alias table: alias -> candidate ids",
+       ".pickle/.pkl (dict str -> list[int]), .tsv (alias TAB id[,id...]), .jsonl {\"alias\",\"ids\"}"},
+  };
+  return formats;
+}
+
+namespace kb {
 
 namespace {
 /// A build killed half-way (SIGKILL, power loss) leaves OUT.tmp-PID[-compact] behind; the next build
@@ -551,94 +611,119 @@ void remove_stale_temporaries(const fs::path& out) {
 }
 }  // namespace
 
+struct Writer::Impl {
+  fs::path out, tmp, compact;
+  KbBuildOptions options;
+  std::unique_ptr<Builder> builder;
+  KbBuildReport report;
+  bool finished = false;
+};
+
+Writer::Writer(const std::string& out_dir, const KbBuildOptions& options) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.options = options;
+  m.out = out_dir;
+  if (fs::exists(m.out) && !options.overwrite)
+    throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
+  if (fs::exists(m.out) && !fs::is_regular_file(m.out / "data.mdb"))
+    throw InvalidArgument(out_dir + " exists and is not a knowledge base; it is left as it is (choose another directory)");
+  remove_stale_temporaries(m.out);
+  m.tmp = m.out.string() + ".tmp-" + std::to_string(::getpid());
+  m.compact = m.out.string() + ".tmp-" + std::to_string(::getpid()) + "-compact";
+  fs::remove_all(m.tmp);
+  fs::remove_all(m.compact);
+  fs::create_directories(m.tmp);
+  fs::create_directories(m.compact);
+  m.builder = std::make_unique<Builder>(m.tmp.string(), m.options);
+}
+
+Writer::~Writer() {
+  if (impl_->finished) return;
+  impl_->builder.reset();
+  std::error_code ec;
+  fs::remove_all(impl_->tmp, ec);
+  fs::remove_all(impl_->compact, ec);
+}
+
+void Writer::set_title(int64_t id, std::string_view title) { impl_->builder->set_title(id, std::string(title)); }
+void Writer::set_count(int64_t id, int64_t count) { impl_->builder->meta_[id].count = count; }
+void Writer::set_class(int64_t id, std::string_view cls) {
+  impl_->builder->meta_[id].cls = impl_->builder->class_id(std::string(cls));
+}
+void Writer::set_class_if_missing(int64_t id, std::string_view cls) {
+  if (cls.empty()) return;
+  Meta& m = impl_->builder->meta_[id];
+  if (m.cls < 0) m.cls = impl_->builder->class_id(std::string(cls));
+}
+void read_types_file(Writer& writer, const std::string& path, const ProgressFn& progress) {
+  if (!fs::is_regular_file(path)) throw NotFound(path + ": no such file");
+  read_types(writer, path, progress);
+}
+void Writer::add_entity(int64_t id, std::string_view description) {
+  Meta& m = impl_->builder->meta_[id];
+  m.has_desc = true;
+  impl_->builder->write_entity(id, m, description);
+}
+void Writer::add_alias(std::string_view surface, const std::vector<int64_t>& ids) {
+  impl_->builder->add_alias(std::string(surface), ids, impl_->report);
+}
+void Writer::add_alias_links(std::string_view alias, const std::vector<std::pair<int64_t, uint64_t>>& links) {
+  impl_->builder->add_anchor_links(alias, links);
+}
+KbBuildReport& Writer::report() { return impl_->report; }
+
+KbBuildReport Writer::finish(const std::string& built_from) {
+  Impl& m = *impl_;
+  m.builder->finish(m.report, built_from);
+  if (m.options.progress) m.options.progress("compacting", 0, 0);
+  m.builder->compact_to(m.compact.string());
+  m.builder->write_alias_hash((m.compact / "aliases.hash").string(), m.report.aliases);
+  m.builder.reset();
+  fs::remove_all(m.tmp);
+  if (fs::exists(m.out)) {  // the old KB goes only once the new one is in place
+    const fs::path old = m.out.string() + ".old-" + std::to_string(::getpid());
+    fs::rename(m.out, old);
+    fs::rename(m.compact, m.out);
+    fs::remove_all(old);
+  } else {
+    fs::rename(m.compact, m.out);
+  }
+  m.finished = true;
+  return m.report;
+}
+
+}  // namespace kb
+
 KbBuildReport build_knowledge_base(const KbSources& src, const std::string& out_dir, const KbBuildOptions& opt) {
   if (src.entities.empty() && (src.descriptions.empty() || src.aliases.empty()))
     throw InvalidArgument("a knowledge base needs --entities, or at least --aliases and --descriptions");
-  for (const std::string* p : {&src.aliases, &src.descriptions, &src.counts, &src.titles, &src.types, &src.entities})
-    if (!p->empty() && !fs::is_regular_file(*p)) throw NotFound(*p + ": no such file");
-  fs::path out(out_dir);
-  if (fs::exists(out) && !opt.overwrite)
-    throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
-  if (fs::exists(out) && !fs::is_regular_file(out / "data.mdb"))
-    throw InvalidArgument(out_dir + " exists and is not a knowledge base; it is left as it is (choose another directory)");
-  remove_stale_temporaries(out);
-  fs::path tmp = out.string() + ".tmp-" + std::to_string(::getpid());
-  fs::path compact = out.string() + ".tmp-" + std::to_string(::getpid()) + "-compact";
-  fs::remove_all(tmp);
-  fs::remove_all(compact);
-  fs::create_directories(tmp);
-  fs::create_directories(compact);
-  KbBuildReport rep;
-  try {
-    {
-      Builder b(tmp.string(), opt);
-      auto& meta = b.meta_;
-      const ProgressFn& progress = opt.progress;
-      // Small resources first, into memory; then descriptions stream straight into the store.
-      if (!src.types.empty()) read_types(b, src.types, progress);
-      if (!src.titles.empty()) read_titles(b, src.titles, progress);
-      if (!src.counts.empty())
-        read_pairs(src.counts, {"page_id", "id"}, {"counts", "count"}, "id", "count", progress, "counts",
-                   [&](int64_t id, const std::string& c, size_t line) {
-                     meta[id].count = require_int(c, src.counts, line, "counts");
-                   });
-      std::vector<std::pair<std::string, std::vector<int64_t>>> entity_aliases;
-      if (!src.entities.empty()) {
-        for_each_line(src.entities, [&](const std::string& line, size_t n) {
-          auto j = parse_json_line(line, src.entities, n);
-          int64_t id = json_int(j, "id", src.entities, n);
-          Meta& m = meta[id];
-          if (j.contains("title")) b.set_title(id, json_str(j, "title", src.entities, n));
-          if (j.contains("count")) m.count = json_int(j, "count", src.entities, n);
-          if (j.contains("class") && !j["class"].is_null()) m.cls = b.class_id(json_str(j, "class", src.entities, n));
-          std::string desc;
-          if (j.contains("description") && !j["description"].is_null()) {
-            desc = json_str(j, "description", src.entities, n);
-            m.has_desc = true;
-          }
-          if (auto a = j.find("aliases"); a != j.end()) {
-            if (!a->is_array()) throw FormatError(location(src.entities, n, "aliases") + ": expected an array of strings");
-            for (const auto& s : *a) {
-              if (!s.is_string()) throw FormatError(location(src.entities, n, "aliases") + ": expected strings, found " + s.type_name());
-              entity_aliases.push_back({s.get<std::string>(), {id}});
-            }
-          }
-          if (m.has_desc) b.write_entity(id, m, desc);
-        });
-      }
-      if (!src.descriptions.empty())
-        read_pairs(src.descriptions, {"text_id", "page_id", "id"}, {"text", "description"}, "id", "text", progress,
-                   "descriptions", [&](int64_t id, const std::string& text, size_t) {
-                     Meta& m = meta[id];
-                     m.has_desc = true;
-                     b.write_entity(id, m, text);
-                   });
-      for (auto& [alias, ids] : entity_aliases) b.add_alias(alias, ids, rep);
-      if (!src.aliases.empty()) read_aliases(b, src.aliases, rep, progress);
-      std::string from;
-      for (const std::string* p : {&src.aliases, &src.descriptions, &src.counts, &src.titles, &src.types, &src.entities})
-        if (!p->empty()) from += (from.empty() ? "" : " ") + fs::path(*p).filename().string();
-      b.finish(rep, from);
-      if (opt.progress) opt.progress("compacting", 0, 0);
-      b.compact_to(compact.string());
-      b.write_alias_hash((compact / "aliases.hash").string(), rep.aliases);
+  // One reader per source, in the order the writer needs: what describes entities (small, into
+  // memory), then the entities and their descriptions (straight into the store), then aliases.
+  std::vector<std::pair<std::string, int64_t>> deferred;
+  const std::vector<std::pair<const std::string*, std::function<void(kb::Writer&, const std::string&)>>> readers = {
+      {&src.types, [&](kb::Writer& w, const std::string& p) { read_types(w, p, opt.progress); }},
+      {&src.titles, [&](kb::Writer& w, const std::string& p) { read_titles(w, p, opt.progress); }},
+      {&src.counts, [&](kb::Writer& w, const std::string& p) { read_counts(w, p, opt.progress); }},
+      {&src.entities, [&](kb::Writer& w, const std::string& p) { read_entities(w, p, deferred); }},
+      {&src.descriptions, [&](kb::Writer& w, const std::string& p) { read_descriptions(w, p, opt.progress); }},
+      {&src.aliases,
+       [&](kb::Writer& w, const std::string& p) {
+         for (const auto& [alias, id] : deferred) w.add_alias(alias, {id});
+         deferred.clear();
+         read_aliases(w, p, opt.progress);
+       }},
+  };
+  for (const auto& [path, read] : readers)
+    if (!path->empty() && !fs::is_regular_file(*path)) throw NotFound(*path + ": no such file");
+  kb::Writer writer(out_dir, opt);
+  std::string from;
+  for (const auto& [path, read] : readers)
+    if (!path->empty()) {
+      read(writer, *path);
+      from += (from.empty() ? "" : " ") + fs::path(*path).filename().string();
     }
-    fs::remove_all(tmp);
-    if (fs::exists(out)) {  // the old KB goes only once the new one is in place
-      const fs::path old = out.string() + ".old-" + std::to_string(::getpid());
-      fs::rename(out, old);
-      fs::rename(compact, out);
-      fs::remove_all(old);
-    } else {
-      fs::rename(compact, out);
-    }
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    fs::remove_all(compact, ec);
-    throw;
-  }
-  return rep;
+  for (const auto& [alias, id] : deferred) writer.add_alias(alias, {id});
+  return writer.finish(from);
 }
 
 }  // namespace ner4el

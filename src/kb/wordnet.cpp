@@ -1,4 +1,5 @@
 #include "ner4el/wordnet.h"
+#include "kb/writer.h"
 
 #include <unistd.h>
 
@@ -358,9 +359,6 @@ std::string NerTyper::type_description(std::string_view description) const {
 
 KbBuildReport build_wordnet_kb(const WordNet& wn, const NerTyper& typer, const std::string& out_dir,
                                const KbBuildOptions& options) {
-  fs::path tmp_dir = fs::temp_directory_path() / ("ner4el-wordnet-" + std::to_string(::getpid()));
-  fs::create_directories(tmp_dir);
-  fs::path tmp = tmp_dir / "wordnet-instances.jsonl";
   auto plain = [](std::string s) {
     std::replace(s.begin(), s.end(), '_', ' ');
     return s;
@@ -375,35 +373,24 @@ KbBuildReport build_wordnet_kb(const WordNet& wn, const NerTyper& typer, const s
     if (!fresh && wn.synset(it->second)->tag_count < s.tag_count) it->second = off;
   }
   std::unordered_set<std::string> used;
-  {
-    std::ofstream out(tmp);
-    if (!out) throw Error("cannot write " + tmp.string());
-    for (uint32_t off : ids) {
-      const auto& s = *wn.synset(off);
-      std::string title = plain(s.lemmas.front());
-      if (owner[title] != off) {
-        title += " (" + plain(wn.synset(s.instance_of.front())->lemmas.front());
-        title += used.count(title + ")") ? ", " + std::to_string(off) + ")" : ")";
-      }
-      used.insert(title);
-      nlohmann::json j{{"id", off}, {"title", title}, {"description", s.gloss}, {"count", 1 + s.tag_count}};
-      std::string cls = typer.type_synset(off);
-      if (!cls.empty()) j["class"] = cls;
-      j["aliases"] = nlohmann::json::array();
-      for (const auto& lemma : s.lemmas) j["aliases"].push_back(plain(lemma));
-      out << j.dump() << "\n";
+  kb::Writer writer(out_dir, options);  // a reader of WordNet beside the others: straight into the writer
+  for (uint32_t off : ids) {
+    const auto& s = *wn.synset(off);
+    std::string title = plain(s.lemmas.front());
+    if (owner[title] != off) {
+      title += " (" + plain(wn.synset(s.instance_of.front())->lemmas.front());
+      title += used.count(title + ")") ? ", " + std::to_string(off) + ")" : ")";
     }
+    used.insert(title);
+    writer.set_title(off, title);
+    writer.set_count(off, 1 + s.tag_count);
+    const std::string cls = typer.type_synset(off);
+    if (!cls.empty()) writer.set_class(off, cls);
+    writer.add_entity(off, s.gloss);
   }
-  KbSources sources;
-  sources.entities = tmp.string();
-  try {
-    auto rep = build_knowledge_base(sources, out_dir, options);
-    fs::remove_all(tmp_dir);
-    return rep;
-  } catch (...) {
-    fs::remove_all(tmp_dir);
-    throw;
-  }
+  for (uint32_t off : ids)
+    for (const auto& lemma : wn.synset(off)->lemmas) writer.add_alias(plain(lemma), {off});
+  return writer.finish("WordNet");
 }
 
 }  // namespace ner4el
