@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,5 +62,25 @@ struct WikipediaBuildReport {
 /// chunks it had finished. The KB (and the mentions file) appear whole or not at all.
 /// @throws NotFound, InvalidArgument, FormatError (naming the file, the byte and the page).
 WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& options, const std::string& out_dir);
+
+/// One page of a dump as the importer sees it (what 'ner4el wikitext' prints).
+struct WikipediaPage {
+  int64_t id = 0;
+  int ns = 0;
+  std::string title;     ///< normalised as MediaWiki stores it
+  std::string redirect;  ///< the target title of a redirect, else ""
+  bool disambiguation = false;
+  std::string text;         ///< the wikitext as plain text, paragraphs split by '\n' (main namespace only)
+  std::string description;  ///< its first paragraph with prose in it
+  struct Link {
+    size_t begin = 0, end = 0;  ///< bytes of text
+    std::string target;         ///< the linked title, normalised, fragment removed
+  };
+  std::vector<Link> links;  ///< the internal links to main-namespace pages, in text order
+};
+
+/// Reads every page of a dump in file order. @throws as build_wikipedia_kb.
+void read_wikipedia_pages(const std::string& dump, const std::string& multistream_index,
+                          const std::function<void(const WikipediaPage&)>& fn);
 
 }  // namespace ner4el

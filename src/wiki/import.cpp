@@ -525,6 +525,28 @@ void prepare_work_dir(const Work& work, const nlohmann::json& key) {
 
 }  // namespace
 
+void read_wikipedia_pages(const std::string& dump, const std::string& multistream_index,
+                          const std::function<void(const WikipediaPage&)>& fn) {
+  const wiki::DumpPlan plan = wiki::plan_dump(dump, multistream_index);
+  const wiki::SiteInfo& site = plan.site;
+  for (size_t i = 0; i < plan.chunks.size(); ++i)
+    wiki::read_chunk(plan, i, [&](wiki::Page&& p) {
+      WikipediaPage out;
+      out.id = p.id;
+      out.ns = p.ns;
+      out.title = wiki::normalise_title(p.title, site);
+      if (!p.redirect.empty()) out.redirect = target_title(p.redirect, site);
+      if (p.ns == 0 && out.redirect.empty()) {
+        out.disambiguation = looks_like_disambiguation(p.text, out.title);
+        wiki::PlainText text = wiki::to_plain_text(p.text, site);
+        out.description = wiki::first_paragraph(text);
+        for (auto& l : text.links) out.links.push_back({l.begin, l.end, target_title(l.target, site)});
+        out.text = std::move(text.text);
+      }
+      fn(out);
+    });
+}
+
 WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const std::string& out_dir) {
   if (opt.dump.empty()) throw InvalidArgument("a Wikipedia build needs the pages-articles dump");
   if (opt.context_words < 0 || opt.context_words > 10000) throw InvalidArgument("context words: expected 0 to 10000");

@@ -30,7 +30,7 @@ std::string lower_ascii(std::string_view s) {
 const char* const kDroppedTags[] = {"ref",      "math",   "gallery", "timeline", "score",       "syntaxhighlight",
                                     "source",   "graph",  "imagemap", "chem",    "ce",          "hiero",
                                     "templatedata", "mapframe", "maplink", "references", "templatestyles", "inputbox",
-                                    "categorytree", "poem", "section", "indicator", "noinclude"};
+                                    "categorytree", "poem", "section", "indicator", "includeonly"};
 
 /// The tag name at s[i] == '<' ("ref" for "<ref name=x>", "/ref" for "</ref>"), lower-cased; ""
 /// when this is not a tag.
@@ -253,7 +253,7 @@ class Writer {
   void put(char c) {
     if (c == '\t' || c == '\r') c = ' ';
     if (c == ' ') {
-      if (!out_.empty() && out_.back() != ' ' && out_.back() != '\n') out_ += ' ';
+      if (!out_.empty() && out_.back() != ' ' && out_.back() != '\n' && out_.back() != '(') out_ += ' ';
       return;
     }
     if (c == '\n') {  // a paragraph break; trailing space dropped
@@ -262,6 +262,10 @@ class Writer {
       return;
     }
     if (c == ')' && drop_empty_brackets()) return;
+    // What removed templates leave: "( ; born 1809" -> "(born 1809", "named , plural" -> "named, plural".
+    if ((c == ';' || c == ',') && !out_.empty() && out_.back() == '(') return;
+    if ((c == ',' || c == '.' || c == ')') && out_.size() >= 2 && out_.back() == ' ' && out_[out_.size() - 2] != '\n')
+      out_.pop_back();
     out_ += c;
   }
   size_t size() const { return out_.size(); }
@@ -538,7 +542,7 @@ std::string normalise_title(std::string_view title, const SiteInfo& site) {
   utf8proc_int32_t cp;
   auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(t.data()), static_cast<utf8proc_ssize_t>(t.size()), &cp);
   if (n <= 0) return t;
-  const utf8proc_int32_t up = utf8proc_toupper(cp);
+  const utf8proc_int32_t up = cp == 0xDF ? cp : utf8proc_toupper(cp);  // MediaWiki keeps "ß" as it is
   if (up == cp) return t;
   std::string head;
   append_code_point(head, up);

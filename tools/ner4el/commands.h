@@ -10,6 +10,7 @@ void add_tokenize_command(CLI::App& app);
 void add_inputs_command(CLI::App& app);
 void add_kb_command(CLI::App& app);
 void add_type_command(CLI::App& app);
+void add_wikitext_command(CLI::App& app);
 void add_link_command(CLI::App& app);
 void add_annotate_command(CLI::App& app);
 void add_model_commands(CLI::App& app);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   ner4el::cli::add_inputs_command(app);
   ner4el::cli::add_kb_command(app);
   ner4el::cli::add_type_command(app);
+  ner4el::cli::add_wikitext_command(app);
   ner4el::cli::add_annotate_command(app);
   ner4el::cli::add_link_command(app);
   ner4el::cli::add_model_commands(app);
