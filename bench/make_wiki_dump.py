@@ -45,7 +45,7 @@ def article(rng, title, links):
         "{{Short description|" + " ".join(rng.choice(WORDS) for _ in range(4)) + "}}",
         "{{Infobox settlement\n| name = " + title + "\n| population = {{formatnum:" + str(rng.randrange(10**7)) +
         "}}\n| image = [[File:" + title + ".jpg|thumb|" + rng.choice(WORDS) + "]]\n}}",
-        f"'''{title}''' ({{{{IPA|en|{rng.choice(WORDS)}}}}}) is " + sentence(rng, links)[1:] + ref() + " " + sentence(rng, links),
+        f"'''{title}''' ({{{{IPA|en|{rng.choice(WORDS)}}}}}) is " + sentence(rng, links).lower() + ref() + " " + sentence(rng, links),
         "",
     ]
     for h in range(3):

@@ -17,10 +17,23 @@ CORES=$(nproc)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-peak_and_time() {  # command... -> "seconds peak_MiB"
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-  read -r secs kib <"$work/time"
-  echo "$secs $((kib / 1024))"
+# command... -> "seconds anon_peak_MiB file_peak_MiB": the peaks of the process's anonymous memory
+# (heap: what grows with the data if anything does) and of its file-backed pages (the KB's LMDB map
+# and WordNet's files, which the kernel can drop), sampled every 20 ms.
+peak_and_time() {
+  local t0 pid anon=0 file=0 a f
+  t0=$(date +%s.%N)
+  "$@" >"$work/out" 2>"$work/err" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    a=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    f=$(awk '/^RssFile/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+    [ -n "$f" ] && [ "$f" -gt "$file" ] && file=$f
+    sleep 0.02
+  done
+  wait "$pid" || { cat "$work/err" >&2; exit 1; }
+  echo "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }') $((anon / 1024)) $((file / 1024))"
 }
 
 for n in "$PAGES" $((PAGES * FACTOR)); do
@@ -47,21 +60,22 @@ PY
 read -r ref_pages ref_secs ref_io <<<"$ref"
 
 echo "pages-articles: $PAGES synthetic pages ($(du -m "$dump" | cut -f1) MiB of bz2); this machine: $CORES cores"
-read -r s1 m1 < <(peak_and_time $TOOL kb build --from wikipedia "$dump" --index "$index" -o "$work/kb1" --threads 1 \
+read -r s1 m1 f1 < <(peak_and_time $TOOL kb build --from wikipedia "$dump" --index "$index" -o "$work/kb1" --threads 1 \
   --sort-memory 16 --mentions "$work/m1.jsonl")
 grep -o '[0-9]* links ([0-9]* reach an article)' "$work/out" | head -1 | sed 's/^/  links: /'
-read -r sN mN < <(peak_and_time $TOOL kb build --from wikipedia "$dump" --index "$index" -o "$work/kbN" --threads "$CORES" \
+read -r sN mN fN < <(peak_and_time $TOOL kb build --from wikipedia "$dump" --index "$index" -o "$work/kbN" --threads "$CORES" \
   --sort-memory 16 --mentions "$work/mN.jsonl")
 cmp -s "$work/m1.jsonl" "$work/mN.jsonl" && same=yes || same=NO
 big=$work/dump$((PAGES * FACTOR))/synthetic-pages-articles-multistream.xml.bz2
-read -r sB mB < <(peak_and_time $TOOL kb build --from wikipedia "$big" -o "$work/kbB" --threads "$CORES" --sort-memory 16 \
+read -r sB mB fB < <(peak_and_time $TOOL kb build --from wikipedia "$big" -o "$work/kbB" --threads "$CORES" --sort-memory 16 \
   --mentions "$work/mB.jsonl")
 
 awk -v p="$PAGES" -v f="$FACTOR" -v c="$CORES" -v s1="$s1" -v m1="$m1" -v sN="$sN" -v mN="$mN" -v sB="$sB" -v mB="$mB" \
+    -v f1="$f1" -v fN="$fN" -v fB="$fB" \
     -v rp="$ref_pages" -v rs="$ref_secs" -v same="$same" 'BEGIN {
-  printf "ner4el, 1 thread:     %7.1f s  %8.0f pages/s        peak %5d MiB\n", s1, p / s1, m1
-  printf "ner4el, %d threads:    %7.1f s  %8.0f pages/s (%.2fx) peak %5d MiB   mentions identical: %s\n", c, sN, p / sN, s1 / sN, mN, same
-  printf "ner4el, %dx the pages: %7.1f s  %8.0f pages/s        peak %5d MiB\n", f, sB, p * f / sB, mB
+  printf "ner4el, 1 thread:     %7.1f s  %8.0f pages/s         heap peak %5d MiB, file pages %5d MiB\n", s1, p / s1, m1, f1
+  printf "ner4el, %d threads:    %7.1f s  %8.0f pages/s (%.2fx) heap peak %5d MiB, file pages %5d MiB; mentions identical: %s\n", c, sN, p / sN, s1 / sN, mN, fN, same
+  printf "ner4el, %dx the pages: %7.1f s  %8.0f pages/s         heap peak %5d MiB, file pages %5d MiB (%d threads)\n", f, sB, p * f / sB, mB, fB, c
   printf "mwparserfromhell strip_code, 1 core, text only: %.1f s, %.0f pages/s: ner4el (whole build, 1 thread) is %.1fx\n", \
     rs, rp / rs, (p / s1) / (rp / rs)
   printf "extrapolation to 17.5M pages (English pages-articles) at the 1-thread rate: %.1f h on 1 core, %.1f h on 16 cores\n", \

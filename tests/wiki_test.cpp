@@ -5,7 +5,12 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -468,6 +473,61 @@ TEST(WikipediaSql, RowsEscapesAndErrors) {
   std::string gz = test::read_file(dir.file("cut.sql.gz"));
   test::write_file(dir.file("cut.sql.gz"), gz.substr(0, gz.size() - 20));
   EXPECT_THROW(wiki::read_sql_table(dir.file("cut.sql.gz"), "t", [](const wiki::SqlRow&) {}), FormatError);
+}
+
+TEST(WikipediaCli, KilledBuildResumesAndEndsAsAnUninterruptedOne) {
+  TempDir dir;
+  // About 6 MB of plain XML: six chunks of 1 MiB, parsed by one thread.
+  std::vector<TestPage> pages;
+  std::mt19937 rng(7);
+  const char* words[] = {"river", "city", "the", "of", "band", "album", "war", "north", "state", "school"};
+  for (int i = 0; i < 1500; ++i) {
+    std::string text = "'''Page " + std::to_string(i) + "''' is";
+    for (int w = 0; w < 600; ++w)
+      text += (w % 25 == 0) ? " [[Page " + std::to_string(rng() % 1500) + "|a " + words[rng() % 10] + "]]"
+                            : std::string(" ") + words[rng() % 10];
+    pages.push_back({"Page " + std::to_string(i), 10 + i, text + "."});
+  }
+  const std::string dump = write_dump(dir, "plain", pages);
+  const std::string tool = NER4EL_TOOL;
+  const std::string args = " kb build --from wikipedia " + dump + " --threads 1 --chunk-mib 1 --mentions " + dir.file("m.jsonl") +
+                           " --work-dir " + dir.file("work") + " -o " + dir.file("kb");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl(tool.c_str(), tool.c_str(), "kb", "build", "--from", "wikipedia", dump.c_str(), "--threads", "1", "--chunk-mib", "1",
+          "--mentions", dir.file("m.jsonl").c_str(), "--work-dir", dir.file("work").c_str(), "-o", dir.file("kb").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 1500 && !fs::exists(dir.file("work/chunk-000000.done")); ++i) usleep(10000);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(fs::exists(dir.file("work/chunk-000000.done")));
+  ASSERT_FALSE(fs::exists(dir.file("kb"))) << "the build finished before the kill";
+  EXPECT_FALSE(fs::exists(dir.file("m.jsonl")));
+  std::string out;
+  ASSERT_EQ(test::run(tool + args, &out), 0) << out;
+  EXPECT_NE(out.find("done by an earlier run"), std::string::npos) << out;
+  const std::string resumed = test::read_file(dir.file("m.jsonl"));
+  ASSERT_EQ(test::run(tool + " kb build --from wikipedia " + dump + " --mentions " + dir.file("m2.jsonl") + " -o " + dir.file("kb2"), &out), 0)
+      << out;
+  EXPECT_EQ(resumed, test::read_file(dir.file("m2.jsonl")));
+  std::string a, b;
+  test::run(tool + " kb candidates " + dir.file("kb") + " 'a river'", &a);
+  test::run(tool + " kb candidates " + dir.file("kb2") + " 'a river'", &b);
+  EXPECT_EQ(a, b);
+  EXPECT_GT(a.size(), 100u);
+  // Usage: an unknown source and a missing dump are clear errors; --help lists the sources.
+  EXPECT_EQ(test::run(tool + " kb build --from atlantis -o " + dir.file("x") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("unknown source (expected one of: wordnet, wikipedia)"), std::string::npos) << out;
+  EXPECT_EQ(test::run(tool + " kb build --from wikipedia " + dir.file("none.xml.bz2") + " -o " + dir.file("x") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("none.xml.bz2: no such file"), std::string::npos) << out;
+  EXPECT_EQ(test::run(tool + " kb build --from wikipedia -o " + dir.file("x") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("needs the dump"), std::string::npos) << out;
+  ASSERT_EQ(test::run(tool + " kb build --help", &out), 0);
+  EXPECT_NE(out.find("'wikipedia': a Wikipedia pages-articles dump"), std::string::npos) << out;
+  EXPECT_NE(out.find("--page-props"), std::string::npos) << out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ class Builder {
   void put(MDB_dbi db, std::string_view key, std::string_view value) {
     MDB_val k = kb::val(key), v = kb::val(value);
     kb::check(mdb_put(txn_->get(), db, &k, &v, 0), "LMDB write");
-    if (++pending_ >= 200000) {  // bounded transactions: LMDB caps the dirty pages of one
+    if (++pending_ >= 50000) {  // bounded transactions: LMDB holds a transaction's dirty pages in memory
       txn_->commit();
       txn_ = std::make_unique<kb::Txn>(env_, false);
       pending_ = 0;

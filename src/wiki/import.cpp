@@ -223,6 +223,26 @@ std::string words_after(std::string_view text, size_t begin, int n) {
   return s.substr(std::min(s.size(), s.find_first_not_of(' ')));
 }
 
+/// A JSON string literal of valid UTF-8 text (the article texts are: expat checks the dump's).
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
 enum PageKind : uint8_t { kArticle = 0, kRedirect = 1, kDisambiguation = 2 };
 enum LinkKind : uint8_t { kAnchor = 0, kListed = 1 };
 
@@ -277,7 +297,7 @@ ChunkCounts parse_chunk(const wiki::DumpPlan& plan, size_t i, const Work& work, 
           return;
         }
         const bool dab = disambiguation_ids.count(p.id) || (disambiguation_ids.empty() && looks_like_disambiguation(p.text, title));
-        const wiki::PlainText text = wiki::to_plain_text(p.text, site);
+        wiki::PlainText text = wiki::to_plain_text(p.text, site);
         if (dab) {
           ++n.disambiguation;
           pages.u8(kDisambiguation).i64(p.id).str(title).end();
@@ -305,12 +325,15 @@ ChunkCounts parse_chunk(const wiki::DumpPlan& plan, size_t i, const Work& work, 
           const std::string target = target_title(l.target, site);
           const std::string_view anchor(text.text.data() + l.begin, l.end - l.begin);
           links.u8(kAnchor).str(target).str(anchor).end();
-          if (mentions)
-            mentions->str(target)
-                .str(anchor)
-                .str(words_before(text.text, l.begin, opt.context_words))
-                .str(words_after(text.text, l.end, opt.context_words))
-                .end();
+          if (mentions) {  // the JSON line but its gold title, which stage 2 resolves and appends
+            std::string line = "{\"left_context\":";
+            append_json_string(line, words_before(text.text, l.begin, opt.context_words));
+            line += ",\"mention\":";
+            append_json_string(line, anchor);
+            line += ",\"right_context\":";
+            append_json_string(line, words_after(text.text, l.end, opt.context_words));
+            mentions->str(target).str(line).end();
+          }
         }
       },
       limits);
@@ -557,13 +580,21 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
     if (!p->empty() && !fs::is_regular_file(*p)) throw NotFound(*p + ": no such file");
   if (fs::exists(out_dir) && !opt.kb.overwrite)
     throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
+  if (fs::exists(out_dir) && !fs::is_regular_file(fs::path(out_dir) / "data.mdb"))
+    throw InvalidArgument(out_dir + " exists and is not a knowledge base; it is left as it is (choose another directory)");
+  if (!opt.mentions.empty() && fs::is_directory(opt.mentions)) throw InvalidArgument("mentions output " + opt.mentions + " is a directory");
   if (!opt.mentions.empty() && fs::exists(opt.mentions) && !opt.kb.overwrite)
     throw InvalidArgument(opt.mentions + " already exists; choose another file or pass --force to replace it");
   const ProgressFn& progress = opt.kb.progress;
   WikipediaBuildReport rep;
 
   wiki::DumpLimits limits;
-  limits.chunk_bytes = opt.chunk_bytes;
+  // At least about 8 chunks a thread where the file allows it, so every core has work to the end.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const uint64_t threads_wanted = opt.threads > 0 ? static_cast<uint64_t>(opt.threads) : cores;
+  struct stat dump_stat {};
+  const uint64_t dump_size = ::stat(opt.dump.c_str(), &dump_stat) == 0 ? static_cast<uint64_t>(dump_stat.st_size) : 0;
+  limits.chunk_bytes = std::max<uint64_t>(1, std::min<uint64_t>(opt.chunk_bytes, std::max<uint64_t>(256 << 10, dump_size / (threads_wanted * 8))));
   limits.max_page_bytes = opt.max_page_bytes;
   const wiki::DumpPlan plan = wiki::plan_dump(opt.dump, opt.multistream_index, limits);
   rep.site = plan.site.dbname;
@@ -610,8 +641,7 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
     todo.push_back(i);
   }
   {
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    const size_t threads = std::min<size_t>(todo.size(), opt.threads > 0 ? static_cast<size_t>(opt.threads) : cores);
+    const size_t threads = std::min<size_t>(todo.size(), threads_wanted);
     std::atomic<size_t> next{0};
     std::atomic<bool> stop{false};
     std::mutex mu;
@@ -794,12 +824,15 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
       if (!out) throw Error("cannot write " + tmp);
       for (size_t i = 0; i < plan.chunks.size(); ++i) {
         RecordIn in(work.chunk(i, "mentions"));
+        std::string line;
         while (in.next()) {
           const int64_t id = titles.find(title_hash(in.str()));
-          const std::string_view mention = in.str(), left = in.str(), right = in.str();
           if (id < 0) continue;
-          nlohmann::json j{{"mention", mention}, {"left_context", left}, {"right_context", right}, {"output", names.find(id)}};
-          out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+          line = in.str();
+          line += ",\"output\":";
+          append_json_string(line, names.find(id));
+          line += "}\n";
+          out << line;
           ++rep.mentions;
         }
         if (progress) progress("mentions", i + 1, plan.chunks.size());

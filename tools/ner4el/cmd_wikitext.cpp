@@ -47,8 +47,17 @@ void add_wikitext_command(CLI::App& app) {
         j["description"] = p.description;
         j["disambiguation"] = p.disambiguation;
         j["links"] = nlohmann::json::array();
-        for (const auto& l : p.links)
-          j["links"].push_back({{"start", code_points(p.text, l.begin)}, {"end", code_points(p.text, l.end)}, {"target", l.target}});
+        size_t byte = 0, cp = 0;  // links come in text order: offsets counted as they go
+        auto to_cp = [&](size_t at) {
+          if (at < byte) byte = 0, cp = 0;
+          cp += code_points(p.text.substr(byte, at - byte), at - byte);
+          byte = at;
+          return cp;
+        };
+        for (const auto& l : p.links) {
+          const size_t start = to_cp(l.begin);
+          j["links"].push_back({{"start", start}, {"end", to_cp(l.end)}, {"target", l.target}});
+        }
       }
       out.stream() << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     });
