@@ -37,13 +37,15 @@ peak_and_time() {
 }
 
 for n in "$PAGES" $((PAGES * FACTOR)); do
-  python3 bench/make_wiki_dump.py "$n" "$work/dump$n" >/dev/null
+  python3 bench/make_wiki_dump.py "$n" "$work/dump$n" >"$work/made$n"
 done
+xml_mib=$(grep -o '[0-9.]* MiB of XML' "$work/made$PAGES" | cut -d' ' -f1)
+ENWIKI_XML_GIB=${ENWIKI_XML_GIB:-100}  # English pages-articles, uncompressed (an assumption: set it to your dump's)
 dump=$work/dump$PAGES/synthetic-pages-articles-multistream.xml.bz2
 index=$work/dump$PAGES/synthetic-pages-articles-multistream-index.txt
 
-# Reference: mwparserfromhell over the same articles (decompression and XML parsing by Python's
-# bz2 and ElementTree are timed apart and taken out).
+# Reference: the same dump to text in Python: bz2 and ElementTree read it, mwparserfromhell's
+# strip_code() turns each article's wikitext into text (one core; its parser is C).
 ref=$("$PY" - "$dump" <<'PY'
 import bz2, sys, time, xml.etree.ElementTree as ET
 import mwparserfromhell
@@ -54,30 +56,38 @@ articles = [t for t in texts if not t.startswith("#REDIRECT")]
 for t in articles:
     mwparserfromhell.parse(t).strip_code()
 t2 = time.time()
-print(f"{len(texts)} {t2 - t1:.2f} {t1 - t0:.2f}")
+print(f"{len(texts)} {t2 - t0:.2f} {t1 - t0:.2f}")
 PY
 )
 read -r ref_pages ref_secs ref_io <<<"$ref"
+
+# The same with ner4el: the dump to text and links ('ner4el wikitext', JSON Lines), one thread.
+read -r sT mT fT < <(peak_and_time $TOOL wikitext "$dump" -o "$work/text.jsonl")
 
 echo "pages-articles: $PAGES synthetic pages ($(du -m "$dump" | cut -f1) MiB of bz2); this machine: $CORES cores"
 read -r s1 m1 f1 < <(peak_and_time $TOOL kb build --from wikipedia "$dump" --index "$index" -o "$work/kb1" --threads 1 \
   --sort-memory 16 --mentions "$work/m1.jsonl")
 grep -o '[0-9]* links ([0-9]* reach an article)' "$work/out" | head -1 | sed 's/^/  links: /'
 read -r sN mN fN < <(peak_and_time $TOOL kb build --from wikipedia "$dump" --index "$index" -o "$work/kbN" --threads "$CORES" \
-  --sort-memory 16 --mentions "$work/mN.jsonl")
+  --sort-memory 16 --mentions "$work/mN.jsonl" --keep-work)
+# The second stage alone (one thread whatever the cores): the same build again resumes every chunk.
+read -r sS mS fS < <(peak_and_time $TOOL kb build --from wikipedia "$dump" --index "$index" -o "$work/kbN" --threads "$CORES" \
+  --sort-memory 16 --mentions "$work/mN.jsonl" --force)
 cmp -s "$work/m1.jsonl" "$work/mN.jsonl" && same=yes || same=NO
 big=$work/dump$((PAGES * FACTOR))/synthetic-pages-articles-multistream.xml.bz2
 read -r sB mB fB < <(peak_and_time $TOOL kb build --from wikipedia "$big" -o "$work/kbB" --threads "$CORES" --sort-memory 16 \
   --mentions "$work/mB.jsonl")
 
 awk -v p="$PAGES" -v f="$FACTOR" -v c="$CORES" -v s1="$s1" -v m1="$m1" -v sN="$sN" -v mN="$mN" -v sB="$sB" -v mB="$mB" \
-    -v f1="$f1" -v fN="$fN" -v fB="$fB" \
+    -v f1="$f1" -v fN="$fN" -v fB="$fB" -v sT="$sT" -v sS="$sS" -v xml="$xml_mib" -v en="$ENWIKI_XML_GIB" \
     -v rp="$ref_pages" -v rs="$ref_secs" -v same="$same" 'BEGIN {
   printf "ner4el, 1 thread:     %7.1f s  %8.0f pages/s         heap peak %5d MiB, file pages %5d MiB\n", s1, p / s1, m1, f1
   printf "ner4el, %d threads:    %7.1f s  %8.0f pages/s (%.2fx) heap peak %5d MiB, file pages %5d MiB; mentions identical: %s\n", c, sN, p / sN, s1 / sN, mN, fN, same
   printf "ner4el, %dx the pages: %7.1f s  %8.0f pages/s         heap peak %5d MiB, file pages %5d MiB (%d threads)\n", f, sB, p * f / sB, mB, fB, c
-  printf "mwparserfromhell strip_code, 1 core, text only: %.1f s, %.0f pages/s: ner4el (whole build, 1 thread) is %.1fx\n", \
-    rs, rp / rs, (p / s1) / (rp / rs)
-  printf "extrapolation to 17.5M pages (English pages-articles) at the 1-thread rate: %.1f h on 1 core, %.1f h on 16 cores\n", \
-    17.5e6 / (p / s1) / 3600, 17.5e6 / (p / s1) / 3600 / 16
+  printf "dump to text, 1 core: Python (bz2, ElementTree, mwparserfromhell) %.1f s, %.0f pages/s; ner4el wikitext %.1f s, %.0f pages/s: %.1fx\n", \
+    rs, rp / rs, sT, p / sT, rs / sT
+  printf "second stage alone (one thread): %.1f s; first stage on 1 thread: %.1f s (%.1f MiB of XML)\n", sS, s1 - sS, xml
+  scale = en * 1024 / xml
+  printf "extrapolation by XML bytes to %d GiB (English pages-articles): %.1f h on 1 core, %.1f h on 2, %.1f h on 16 (first stage / cores + second stage)\n", \
+    en, scale * s1 / 3600, scale * ((s1 - sS) / 2 + sS) / 3600, scale * ((s1 - sS) / 16 + sS) / 3600
 }'
