@@ -291,6 +291,11 @@ TEST(WikipediaKb, ArticlesRedirectsDisambiguationAnchorsAndMentions) {
   EXPECT_NE(std::find(rows.begin(), rows.end(), redirected), rows.end());
   for (const auto& r : rows) EXPECT_NE(r["output"], "Le Havre");  // not in the KB: no mention
 
+  // Anchor counts: "Paris" linked Paris (mythology) twice (Troy, Seine); France's "Paris" is
+  // "[[Paris]]" too. p(e|m) comes from these.
+  EXPECT_EQ(kb.anchor_counts("PARIS"), (std::vector<std::pair<int64_t, uint64_t>>{{30, 2}, {10, 1}}));
+  EXPECT_TRUE(kb.anchor_counts("lutetia").empty());  // a redirect title, never an anchor
+
   // The KB answers as the release's files do: candidates through the generator.
   CandidateGenerator gen(kb);
   EXPECT_EQ(gen.candidates("paris").ids, (std::vector<int64_t>{30, 10}));

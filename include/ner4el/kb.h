@@ -69,6 +69,10 @@ class KnowledgeBase {
     std::optional<std::vector<int64_t>> exact;
   };
   std::optional<RawAlias> raw_alias(std::string_view surface_form) const;
+  /// How often the alias was the anchor text of a link to each entity, most linked first (a KB built
+  /// from a Wikipedia dump; p(e|m) = count / sum of counts). Empty when the KB has no anchor counts
+  /// for it (other sources, or an alias that is only a title or redirect).
+  std::vector<std::pair<int64_t, uint64_t>> anchor_counts(std::string_view surface_form) const;
   /// Whether the KB carries the release's views (format 3+): raw_alias() and
   /// id_of_title(..., true) answer as the release only then.
   bool has_release_views() const;

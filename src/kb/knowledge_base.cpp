@@ -64,8 +64,9 @@ struct KnowledgeBase::Impl {
   std::vector<MDB_txn*> pool;
 
   MDB_env* env = nullptr;
-  MDB_dbi meta{}, entities{}, aliases{}, titles{}, lists{}, raw_aliases{}, release_titles{};
+  MDB_dbi meta{}, entities{}, aliases{}, titles{}, lists{}, raw_aliases{}, release_titles{}, anchors{};
   bool release_views = false;
+  bool has_anchors = false;  ///< the anchors table (KBs built since the Wikipedia importer)
   MDB_txn* pin = nullptr;  // long-lived read transaction: keeps the id lists below valid
   KbInfo info;
   std::unique_ptr<kb::AliasHash> alias_hash;  // format version 2; version 1 KBs use the B-tree
@@ -214,6 +215,7 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
       // Format 3 tables: absent from older KBs (then --release-compat asks for a rebuild).
       impl->release_views = mdb_dbi_open(setup, "release_aliases", 0, &impl->raw_aliases) == MDB_SUCCESS &&
                             mdb_dbi_open(setup, "release_titles", 0, &impl->release_titles) == MDB_SUCCESS;
+      impl->has_anchors = mdb_dbi_open(setup, "anchors", 0, &impl->anchors) == MDB_SUCCESS;
     });
   } catch (...) {
     mdb_txn_abort(setup);
@@ -327,6 +329,21 @@ std::optional<KnowledgeBase::RawAlias> KnowledgeBase::raw_alias(std::string_view
     }
   }
   return RawAlias{*sane, *sane};  // no record: the release reads what the sane table holds
+}
+
+std::vector<std::pair<int64_t, uint64_t>> KnowledgeBase::anchor_counts(std::string_view surface_form) const {
+  std::vector<std::pair<int64_t, uint64_t>> out;
+  if (!impl_->has_anchors) return out;
+  const std::string key = lower_case(surface_form);
+  Impl::PooledTxn txn(*impl_);
+  std::string_view v;
+  if (!txn.get(impl_->anchors, key, v) || v.size() % 16 != 0) return out;
+  out.resize(v.size() / 16);
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::memcpy(&out[i].first, v.data() + 16 * i, 8);
+    std::memcpy(&out[i].second, v.data() + 16 * i + 8, 8);
+  }
+  return out;
 }
 
 std::span<const int64_t> KnowledgeBase::described_entities() const { return impl_->described; }

@@ -210,7 +210,20 @@ void add_candidates(CLI::App& kb) {
     auto kb = KnowledgeBase::open(a->dir);
     CandidateGenerator gen(kb, {.k = a->k, .quirks = rf->resolve()});
     auto set = gen.candidates(a->mention);
-    for (int64_t id : set.ids) std::cout << entity_json(*kb.entity(id)).dump() << "\n";
+    // From a Wikipedia-built KB: how often the mention linked each candidate, and p(e|m).
+    const auto anchors = kb.anchor_counts(a->mention);
+    uint64_t total = 0;
+    for (const auto& [id, n] : anchors) total += n;
+    for (int64_t id : set.ids) {
+      auto j = entity_json(*kb.entity(id));
+      if (total) {
+        uint64_t n = 0;
+        for (const auto& [aid, c] : anchors) n = aid == id ? c : n;
+        j["links"] = n;
+        j["p_e_m"] = static_cast<double>(n) / static_cast<double>(total);
+      }
+      std::cout << j.dump() << "\n";
+    }
     if (set.miss == CandidateMiss::NotInAliasTable) std::cerr << "'" << a->mention << "' is not in the alias table\n";
     if (set.miss == CandidateMiss::NoCandidates) std::cerr << "'" << a->mention << "' has no candidate with a description\n";
   });
