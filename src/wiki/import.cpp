@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "kb/alias_hash.h"
 #include "kb/writer.h"
 #include "ner4el/error.h"
 #include "ner4el/pipeline.h"
@@ -150,14 +151,8 @@ class RecordIn {
 // ---------------------------------------------------------------------------------------------
 // Titles
 
-uint64_t title_hash(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
+/// 64 bits of a title (the KB's alias hash): the title tables hold these, not the titles.
+uint64_t title_hash(std::string_view s) { return kb::alias_hash(s); }
 
 std::string target_title(std::string_view target, const wiki::SiteInfo& site) {
   const size_t hash = target.find('#');

@@ -3,21 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "ner4el/pipeline.h"
 #include "ner4el/wikipedia.h"
 #include "output.h"
 
 namespace ner4el::cli {
-
-namespace {
-
-/// Code points in the first `bytes` bytes of valid UTF-8 text (Python's str offsets).
-size_t code_points(const std::string& text, size_t bytes) {
-  size_t n = 0;
-  for (size_t i = 0; i < bytes && i < text.size(); ++i) n += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
-  return n;
-}
-
-}  // namespace
 
 void add_wikitext_command(CLI::App& app) {
   struct Args {
@@ -50,7 +40,7 @@ void add_wikitext_command(CLI::App& app) {
         size_t byte = 0, cp = 0;  // links come in text order: offsets counted as they go
         auto to_cp = [&](size_t at) {
           if (at < byte) byte = 0, cp = 0;
-          cp += code_points(p.text.substr(byte, at - byte), at - byte);
+          cp += code_points(std::string_view(p.text).substr(byte, at - byte));
           byte = at;
           return cp;
         };
