@@ -512,9 +512,11 @@ TEST(WikipediaCli, KilledBuildResumesAndEndsAsAnUninterruptedOne) {
   ASSERT_FALSE(fs::exists(dir.file("kb"))) << "the build finished before the kill";
   EXPECT_FALSE(fs::exists(dir.file("m.jsonl")));
   std::string out;
+  out.clear();  // test::run appends
   ASSERT_EQ(test::run(tool + args, &out), 0) << out;
   EXPECT_NE(out.find("done by an earlier run"), std::string::npos) << out;
   const std::string resumed = test::read_file(dir.file("m.jsonl"));
+  out.clear();  // test::run appends
   ASSERT_EQ(test::run(tool + " kb build --from wikipedia " + dump + " --mentions " + dir.file("m2.jsonl") + " -o " + dir.file("kb2"), &out), 0)
       << out;
   EXPECT_EQ(resumed, test::read_file(dir.file("m2.jsonl")));
@@ -524,12 +526,16 @@ TEST(WikipediaCli, KilledBuildResumesAndEndsAsAnUninterruptedOne) {
   EXPECT_EQ(a, b);
   EXPECT_GT(a.size(), 100u);
   // Usage: an unknown source and a missing dump are clear errors; --help lists the sources.
+  out.clear();  // test::run appends
   EXPECT_EQ(test::run(tool + " kb build --from atlantis -o " + dir.file("x") + " 2>&1", &out), 1);
   EXPECT_NE(out.find("unknown source (expected one of: wordnet, wikipedia)"), std::string::npos) << out;
+  out.clear();  // test::run appends
   EXPECT_EQ(test::run(tool + " kb build --from wikipedia " + dir.file("none.xml.bz2") + " -o " + dir.file("x") + " 2>&1", &out), 1);
   EXPECT_NE(out.find("none.xml.bz2: no such file"), std::string::npos) << out;
+  out.clear();  // test::run appends
   EXPECT_EQ(test::run(tool + " kb build --from wikipedia -o " + dir.file("x") + " 2>&1", &out), 1);
   EXPECT_NE(out.find("needs the dump"), std::string::npos) << out;
+  out.clear();  // test::run appends
   ASSERT_EQ(test::run(tool + " kb build --help", &out), 0);
   EXPECT_NE(out.find("'wikipedia': a Wikipedia pages-articles dump"), std::string::npos) << out;
   EXPECT_NE(out.find("--page-props"), std::string::npos) << out;

@@ -27,8 +27,10 @@ TEST(WikipediaKbInUse, TrainEvaluateAndLinkOnADumpBuiltKb) {
   EXPECT_NE(out.find("trained on 109 mentions (0 dropped)"), std::string::npos) << out;
   EXPECT_TRUE(std::filesystem::exists(dir.file("run/metrics.jsonl")));
   // The count prior links the dump's own anchors: every gold is a candidate, most are the only one.
-  ASSERT_EQ(test::run(tool + " evaluate --json --kb " + dir.file("kb") + " --model prior --data " + dir.file("m.jsonl"), &out), 0) << out;
-  const auto j = nlohmann::json::parse(out)["data_sets"].at(0);
+  std::string report;  // (test::run appends to what it is given)
+  ASSERT_EQ(test::run(tool + " evaluate --json --kb " + dir.file("kb") + " --model prior --data " + dir.file("m.jsonl"), &report), 0)
+      << report;
+  const auto j = nlohmann::json::parse(report)["data_sets"].at(0);
   EXPECT_EQ(j["scored"], 109);
   EXPECT_EQ(j["recall"], 1.0);
   ASSERT_EQ(test::run(tool + " link --kb " + dir.file("kb") + " --model prior -i " + dir.file("m.jsonl") + " -o " + dir.file("links.jsonl"), &out), 0)
