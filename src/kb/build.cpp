@@ -619,14 +619,19 @@ struct Writer::Impl {
   bool finished = false;
 };
 
+void Writer::check_output(const std::string& out_dir, const KbBuildOptions& options) {
+  const fs::path out(out_dir);
+  if (fs::exists(out) && !options.overwrite)
+    throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
+  if (fs::exists(out) && !fs::is_regular_file(out / "data.mdb"))
+    throw InvalidArgument(out_dir + " exists and is not a knowledge base; it is left as it is (choose another directory)");
+}
+
 Writer::Writer(const std::string& out_dir, const KbBuildOptions& options) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.options = options;
   m.out = out_dir;
-  if (fs::exists(m.out) && !options.overwrite)
-    throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
-  if (fs::exists(m.out) && !fs::is_regular_file(m.out / "data.mdb"))
-    throw InvalidArgument(out_dir + " exists and is not a knowledge base; it is left as it is (choose another directory)");
+  check_output(out_dir, options);
   remove_stale_temporaries(m.out);
   m.tmp = m.out.string() + ".tmp-" + std::to_string(::getpid());
   m.compact = m.out.string() + ".tmp-" + std::to_string(::getpid()) + "-compact";
@@ -670,7 +675,6 @@ void Writer::add_alias(std::string_view surface, const std::vector<int64_t>& ids
 void Writer::add_alias_links(std::string_view alias, const std::vector<std::pair<int64_t, uint64_t>>& links) {
   impl_->builder->add_anchor_links(alias, links);
 }
-KbBuildReport& Writer::report() { return impl_->report; }
 
 KbBuildReport Writer::finish(const std::string& built_from) {
   Impl& m = *impl_;

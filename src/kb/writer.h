@@ -20,6 +20,9 @@ class Writer {
  public:
   /// @throws InvalidArgument when out_dir exists (without options.overwrite) or is not a KB.
   Writer(const std::string& out_dir, const KbBuildOptions& options);
+  /// The constructor's checks of out_dir alone, for a build that has long work to do before it
+  /// makes its writer. @throws InvalidArgument as the constructor.
+  static void check_output(const std::string& out_dir, const KbBuildOptions& options);
   ~Writer();
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -37,7 +40,6 @@ class Writer {
   /// How often the alias links to each entity (Wikipedia's anchors: p(e|m)); the candidates
   /// themselves still come from add_alias.
   void add_alias_links(std::string_view alias, const std::vector<std::pair<int64_t, uint64_t>>& links);
-  KbBuildReport& report();
   /// Writes the KB and moves it into place. built_from: the sources' names for the KB's info.
   KbBuildReport finish(const std::string& built_from);
 

@@ -573,10 +573,7 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
   if (opt.sort_memory_mib == 0 || opt.sort_memory_mib > (1 << 20)) throw InvalidArgument("sort memory: expected 1 MiB to 1 TiB");
   for (const std::string* p : {&opt.dump, &opt.multistream_index, &opt.redirect_sql, &opt.page_props_sql, &opt.types})
     if (!p->empty() && !fs::is_regular_file(*p)) throw NotFound(*p + ": no such file");
-  if (fs::exists(out_dir) && !opt.kb.overwrite)
-    throw InvalidArgument(out_dir + " already exists; choose another directory or pass --force to replace it");
-  if (fs::exists(out_dir) && !fs::is_regular_file(fs::path(out_dir) / "data.mdb"))
-    throw InvalidArgument(out_dir + " exists and is not a knowledge base; it is left as it is (choose another directory)");
+  kb::Writer::check_output(out_dir, opt.kb);  // now, not after the hours of the first stage
   if (!opt.mentions.empty() && fs::is_directory(opt.mentions)) throw InvalidArgument("mentions output " + opt.mentions + " is a directory");
   if (!opt.mentions.empty() && fs::exists(opt.mentions) && !opt.kb.overwrite)
     throw InvalidArgument(opt.mentions + " already exists; choose another file or pass --force to replace it");

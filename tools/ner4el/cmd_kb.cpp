@@ -1,6 +1,5 @@
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <sstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -70,11 +69,9 @@ std::string build_from_wikipedia(BuildArgs& a, KbBuildOptions& opt) {
   w.types = a.src.types == "wordnet" ? "" : a.src.types;
   w.kb = opt;
   // The WordNet typer classes what the types file (if any) does not, on the parser threads.
-  std::optional<WordNet> wn;
-  std::optional<NerTyper> typer;
-  wn.emplace(WordNet::load());
-  typer.emplace(*wn, NerTyper::default_mapping());
-  w.kb.typer = [&](const Entity& e) { return typer->type_description(e.description); };
+  const WordNet wn = WordNet::load();
+  const NerTyper typer(wn, NerTyper::default_mapping());
+  w.kb.typer = [&](const Entity& e) { return typer.type_description(e.description); };
   auto rep = build_wikipedia_kb(w, a.out);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::ostringstream o;
