@@ -34,7 +34,7 @@ def scored(path):
     for line in out.splitlines():
         j = json.loads(line)
         if not j.get("entity_id") or j.get("gold_id") is None:
-            continue  # no candidate, or no gold entity in the KB: not scored (SPEC)
+            continue  # no candidate, or no gold entity in the KB: not scored (docs/reference.md)
         alts = [(a["title"], a["cosine"], a["prior"], a["rank"]) for a in j["alternatives"]]
         # a gold title not among the candidates is scored and always wrong
         rows.append((j["output"], alts))

@@ -11,25 +11,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string raw(reinterpret_cast<const char*>(data) + 1, size - 1);
   try {
-    const auto body = cli::parse_request_body(raw);
+    const auto body = server::parse_request_body(raw);
     switch (data[0] % 3) {
       case 0: {
-        auto r = cli::parse_link_request(body, 256);
+        auto r = server::parse_link_request(body, 256);
         for (const auto& m : r.mentions) (void)valid_utf8(m.left_context + m.mention + m.right_context);
         break;
       }
       case 1: {
-        auto r = cli::parse_annotate_request(body);
+        auto r = server::parse_annotate_request(body);
         for (const auto& t : r.texts) (void)code_points(t);
         break;
       }
       default: {
-        auto r = cli::parse_rel_request(body, 256);
+        auto r = server::parse_rel_request(body, 256);
         for (const auto& s : r.spans) (void)mention_in(r.text, s);
         break;
       }
     }
-  } catch (const cli::RequestError& e) {
+  } catch (const server::RequestError& e) {
     if (e.status < 400 || e.status > 499) __builtin_trap();
   }
   return 0;

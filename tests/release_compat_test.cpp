@@ -1,5 +1,5 @@
 // --release-compat: each quirk of the release on a case worked out by hand from its code
-// (src/pl_data/dataset.py, src/pl_modules/model.py; SPEC "Release quirks"), and the sane default.
+// (src/pl_data/dataset.py, src/pl_modules/model.py; docs/reference.md "Release quirks"), and the sane default.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Candidate generation (SPEC "Candidates").
+// Candidate generation (docs/reference.md "Candidates").
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ struct CandidateOptions {
   ReleaseQuirks quirks;
 };
 
-/// Why a mention has no candidates (the drop counts of SPEC "Which mentions are scored").
+/// Why a mention has no candidates (the drop counts of docs/reference.md "Which mentions are scored").
 enum class CandidateMiss { None, NotInAliasTable, NoCandidates };
 
 struct CandidateSet {
@@ -46,8 +46,9 @@ class CandidateGenerator {
   explicit CandidateGenerator(const KnowledgeBase& kb, CandidateOptions options = {});
 
   /// @throws InvalidArgument when a KB-level quirk is on and the KB predates format 3.
-  /// Looks up lower(mention); keeps entities with a description; cuts to K by count.
-  CandidateSet candidates(std::string_view mention) const;
+  /// Looks up lower(mention); keeps entities with a description; cuts to K by count (k > 0: this
+  /// call's K instead of the options').
+  CandidateSet candidates(std::string_view mention, int k = 0) const;
 
   /// Training only: appends negatives until ids has K entries (or the pool is exhausted),
   /// never repeating an id. gold_class is the class index of the gold entity (NerNs; when it is

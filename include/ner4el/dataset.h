@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,17 +34,16 @@ struct DatasetReport {
   std::vector<std::string> errors;
 };
 
-/// JSON nested deeper than this is refused before it is parsed: a deep document (under any size
-/// limit) would exhaust the stack of whatever walks it.
-inline constexpr std::size_t kMaxJsonDepth = 128;
-/// @throws FormatError "WHERE: JSON nested deeper than 128 levels (at byte N)".
-void check_json_depth(std::string_view text, const std::string& where);
-
 /// Parses one line, NER4EL's fields or BLINK's (context_left, context_right, label_title; a line
 /// with left_context is read as NER4EL's). file and line_number only go into error messages.
 /// @throws FormatError "file:line: field 'x': ..." for bad JSON, a missing field or a wrong type.
 Mention parse_mention(std::string_view line, const std::string& file, std::size_t line_number,
                       bool require_output = false);
+
+/// parse_mention of a line already parsed (the caller keeps the JSON, e.g. to write it back).
+/// @throws FormatError as parse_mention.
+Mention mention_from_json(const nlohmann::json& j, const std::string& file, std::size_t line_number,
+                          bool require_output = false);
 
 /// Reads a whole file ("-" reads standard input). Empty lines are ignored.
 /// @throws NotFound if the file cannot be opened; FormatError on the first bad line unless skip_bad.

@@ -1,4 +1,4 @@
-// In-KB accuracy and candidate recall over a data set (SPEC "Which mentions are scored").
+// In-KB accuracy and candidate recall over a data set (docs/reference.md "Which mentions are scored").
 #pragma once
 
 #include <cstddef>
@@ -23,11 +23,12 @@ struct EvalCounts {
   double recall() const { return scored ? static_cast<double>(gold_in_candidates) / scored : 0; }
 };
 
-/// Links every mention (in batches) and counts. Mentions need a gold "output".
-/// @throws InvalidArgument when a mention has no gold output.
+/// Links every mention (in batches, with call's options over the linker's) and counts. Mentions
+/// need a gold "output". @throws InvalidArgument when a mention has no gold output.
 /// title_last_wins: gold titles resolve as the release's reversed title dict (quirk title-last-wins).
 EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::vector<Mention>& mentions,
-                    std::size_t batch_size = 64, const ProgressFn& progress = {}, bool title_last_wins = false);
+                    std::size_t batch_size = 64, const ProgressFn& progress = {}, bool title_last_wins = false,
+                    const LinkCallOptions& call = {});
 
 /// The paper's column for a data-set file name ("aida_test.jsonl" -> "AIDA"), or "" when none fits.
 std::string paper_column(const std::string& file_name);

@@ -1,4 +1,4 @@
-// Model inputs of the bi-encoder (SPEC "Input encoding").
+// Model inputs of the bi-encoder (docs/reference.md "Input encoding").
 #pragma once
 
 #include <string_view>

@@ -23,7 +23,7 @@ struct Entity {
   int64_t id = 0;
   std::string title;
   std::string description;
-  bool has_description = false;  ///< only entities with a description can be candidates (SPEC)
+  bool has_description = false;  ///< only entities with a description can be candidates (docs/reference.md)
   int64_t count = 0;             ///< incoming links; 0 when unknown
   std::string ner_class;         ///< one of the 18 classes, "" when untyped
 };

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ner4el/bert_config.h"
 #include "ner4el/inputs.h"
 #include "ner4el/kb.h"
 
@@ -15,26 +16,6 @@ namespace train {
 class LinkerTrainee;  // the trainers' access to the encoders (src/model/trainee.h)
 class NerTrainee;
 }
-
-/// Hugging Face BERT configuration (config.json). Defaults are bert-base-uncased's.
-struct BertConfig {
-  int vocab_size = 30522;
-  int hidden_size = 768;
-  int num_hidden_layers = 12;
-  int num_attention_heads = 12;
-  int intermediate_size = 3072;
-  int max_position_embeddings = 512;
-  int type_vocab_size = 2;
-  double layer_norm_eps = 1e-12;
-  double initializer_range = 0.02;  ///< std of rows added when the vocabulary is resized
-  std::string hidden_act = "gelu";  ///< only "gelu" (exact erf) is supported
-
-  /// Reads config.json. @throws NotFound, FormatError naming the field.
-  static BertConfig from_file(const std::string& path);
-  /// @throws FormatError naming source and field.
-  static BertConfig from_json_text(const std::string& json, const std::string& source);
-  std::string to_json_text() const;
-};
 
 /// How weights are read.
 struct LoadOptions {
@@ -123,7 +104,7 @@ class LinkerModel {
 
 /// Cosine similarity as torch.nn.functional.cosine_similarity: x.y / max(|x||y|, eps).
 float cosine(const float* x, const float* y, int dim, float eps = 1e-6f);
-/// SPEC's min-max normalisation of one mention's candidate scores to [0, 1]; NaN when all equal
+/// the reference's min-max normalisation of one mention's candidate scores to [0, 1]; NaN when all equal
 /// (the release then skips the mention in training; prediction takes index 0).
 std::vector<float> min_max_normalise(const std::vector<float>& scores);
 
@@ -131,7 +112,7 @@ std::vector<float> min_max_normalise(const std::vector<float>& scores);
 
 namespace ner4el {
 
-/// The NER classifier of SPEC: BERT, hidden state at the mention position, linear layer to the
+/// The NER classifier of docs/reference.md: BERT, hidden state at the mention position, linear layer to the
 /// classes, softmax. Thread-safe for concurrent const calls.
 class NerClassifier {
  public:

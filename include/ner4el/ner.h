@@ -1,4 +1,4 @@
-// The NER contributions applied at link time (SPEC "NER-CD", "Candidates" step 4 NER-CG).
+// The NER contributions applied at link time (docs/reference.md "NER-CD", "Candidates" step 4 NER-CG).
 #pragma once
 
 #include <string>

@@ -10,77 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "ner4el/batch_queue.h"
 #include "ner4el/dataset.h"
 #include "ner4el/kb.h"
 #include "ner4el/linker.h"
+#include "ner4el/spotter.h"
+#include "ner4el/text.h"
 
 namespace ner4el {
-
-/// A span of a text. Offsets are half-open, [start, end), counted both in Unicode code points
-/// (start, end: what Python's str indexing, REL and GERBIL use) and in UTF-8 bytes (byte_start,
-/// byte_end). Offsets refer to the text after invalid UTF-8 bytes were replaced by U+FFFD (one per
-/// bad byte), which is the text unchanged whenever it is valid UTF-8.
-struct TextSpan {
-  size_t start = 0, end = 0;
-  size_t byte_start = 0, byte_end = 0;
-  std::string mention;           ///< the text of the span
-  double detection_score = 1.0;  ///< the spotter's confidence (1 for spans the caller gave)
-};
-
-/// The spotter's rules.
-struct SpotterOptions {
-  /// Spans whose detection score is below this are dropped.
-  double threshold = 0.5;
-  /// Longest span tried, in tokens (words and punctuation marks).
-  int max_tokens = 8;
-  /// Spans must start with a capitalised word (names, as NER finds them); false also spots
-  /// lower-case aliases ("paris" in a lower-cased text).
-  bool require_capital = true;
-};
-
-/// Mention detection over the KB's alias table: every token-boundary span of the text that is an
-/// alias with at least one candidate, scanned left to right, longest match first, so spans never
-/// overlap. A span may not begin or end with a function word (unless capitalised inside a sentence,
-/// as in "The Who") or punctuation (except an abbreviation's
-/// final period, "U.S."). Detection score, with require_capital: the share of its words (stop words
-/// aside) that are capitalised, halved for a single word at the start of a sentence (capitalised by
-/// position, not by being a name); without it, 1. Thread-safe; holds a reference to the KB.
-class Spotter {
- public:
-  explicit Spotter(const KnowledgeBase& kb, SpotterOptions options = {});
-  std::vector<TextSpan> spot(std::string_view text) const;
-  const SpotterOptions& options() const { return options_; }
-
- private:
-  const KnowledgeBase& kb_;
-  SpotterOptions options_;
-};
-
-/// Replaces each invalid UTF-8 byte by U+FFFD; valid text is returned unchanged.
-std::string valid_utf8(std::string_view text);
-
-/// Number of code points of valid UTF-8 text.
-size_t code_points(std::string_view text);
-
-/// Fills in the code-point offsets and mention of spans given by byte offsets, or the byte offsets
-/// of spans given by code points (by_code_points), in text (valid UTF-8).
-/// @throws InvalidArgument for a span outside the text or with start > end.
-void resolve_offsets(std::string_view text, std::vector<TextSpan>& spans, bool by_code_points);
-
-/// The mention of a span for a linker: the span's text, with everything before and after it in the
-/// text as its context (the linker's input encoder takes the window it needs).
-Mention mention_in(std::string_view text, const TextSpan& span);
-
-/// One linked span of a text.
-struct LinkedSpan {
-  TextSpan span;
-  LinkResult result;  ///< ranked candidates, best first; empty when the span has none
-};
-
-/// Links the spans of each text (valid UTF-8; spans[i] belong to texts[i]) with one call of linker:
-/// every span becomes a mention with the rest of its text as context (mention_in).
-std::vector<std::vector<LinkedSpan>> link_text_spans(const Linker& linker, const std::vector<std::string>& texts,
-                                                     std::vector<std::vector<TextSpan>> spans);
 
 /// What the pipeline opens.
 struct PipelineConfig {
@@ -95,18 +32,17 @@ struct PipelineConfig {
   std::string dtype = "auto";                   ///< LoadOptions::dtype
   std::string device = "cpu";                   ///< LoadOptions::device: cpu, cuda, cuda:N
   int threads = 0;  ///< cores for the encoder (configure_threads; <= 0: $NER4EL_THREADS or every core)
+  /// Calls from many threads are linked together (BatchQueue) when the linker has an encoder.
+  BatchQueueOptions batch;
   double prior_weight = -1, rank_weight = -1;  ///< -1: the model's default (LinkOptions)
   LinkOptions link;
   SpotterOptions spotter;
 };
 
-/// Per-call options; a field left unset keeps what the pipeline was opened with.
-struct CallOptions {
-  std::optional<int> k;          ///< candidates per mention, 1..10000
-  std::optional<int> top;        ///< alternatives reported, 1..1000
-  std::optional<bool> ner_cd;    ///< NER-constrained decoding (needs the NER classifier)
-  std::optional<SpotterOptions> spotter;
-  bool any_link_option() const { return k || top || ner_cd; }
+/// Per-call options; a field left unset keeps what the pipeline was opened with. Any number of
+/// distinct sets may be used (the linker resolves them per call: Linker::options_for).
+struct CallOptions : LinkCallOptions {
+  std::optional<SpotterOptions> spotter;  ///< mention detection's rules for this call
 };
 
 /// The whole pipeline. Thread-safe for concurrent const calls.
@@ -135,12 +71,13 @@ class Pipeline {
   std::vector<std::vector<LinkedSpan>> link_spans(const std::vector<std::string>& texts,
                                                   const std::vector<std::vector<TextSpan>>& spans,
                                                   const CallOptions& options = {}) const;
-  /// The linker that serves these options (the pipeline's own when none is set; others are made on
-  /// first use and kept, at most 64).
-  const Linker& linker(const CallOptions& options) const;
-
   const KnowledgeBase& kb() const;
+  /// What link(), annotate() and link_spans() go through: the batch queue over the linker when the
+  /// linker has an encoder, else the linker itself.
   const Linker& linker() const;
+  /// Sets the encoder's thread pools to `threads` cores for the dtype the model was loaded in
+  /// (configure_threads; <= 0: $NER4EL_THREADS or every core).
+  void set_threads(int threads) const;
   /// The mention detector's rules the pipeline was opened with.
   const SpotterOptions& spotter_options() const;
   /// The encoder, when the linker has one (nullptr for the count prior).
@@ -150,8 +87,9 @@ class Pipeline {
   /// What the caller should tell the user: warnings of a lenient load, the count-prior fallback.
   const std::vector<std::string>& notices() const;
 
+ struct Impl;  ///< (public for the pipeline's own helpers; defined in its .cpp)
+
  private:
-  struct Impl;
   explicit Pipeline(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,4 +1,4 @@
-// The release's quirks that move a number (SPEC "Release quirks"), each behind its own switch.
+// The release's quirks that move a number (docs/reference.md "Release quirks"), each behind its own switch.
 // The defaults are the sane behaviour; --release-compat (ReleaseQuirks::all()) turns every one on.
 #pragma once
 

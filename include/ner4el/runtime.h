@@ -23,6 +23,20 @@ struct RuntimeInfo {
 /// Every tool calls this at start, and again once the model's dtype is known.
 void configure_threads(int threads = 0, const std::string& dtype = "fp32");
 
+/// Where and how the encoder runs: device, dtype and threads as a user asks for them ("auto", 0),
+/// or as resolve_compute settles them.
+struct Compute {
+  std::string device = "cpu";  ///< cpu, cuda, cuda:N
+  std::string dtype = "auto";  ///< fp32, bf16, int8, auto
+  int threads = 0;             ///< <= 0: $NER4EL_THREADS or every core
+};
+
+/// The one place a command settles where and how the encoder runs: checks the device
+/// (resolve_device), resolves the dtype for it (resolve_dtype: "auto" becomes what this CPU runs
+/// best), and sets the thread pools for that dtype (configure_threads). Returns the resolved values
+/// (threads as given). @throws InvalidArgument as resolve_device and resolve_dtype.
+Compute resolve_compute(const Compute& requested);
+
 /// Runs a small matmul (so the BLAS is loaded and used) and reports what served it.
 RuntimeInfo runtime_info();
 

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ner4el/text.h"  // lower_case
+
 namespace ner4el {
 
 /// Options of the tokenizer. Defaults are those of bert-*-uncased.
@@ -17,10 +19,6 @@ struct TokenizerOptions {
   int max_input_chars_per_word = 100;  ///< longer words become [UNK]
   bool add_entity_markers = true;      ///< add "[E]" and "[\E]" (NER4EL) when loading from a path
 };
-
-/// Lower-cases like Python's str.lower(). Used for mentions and alias-table keys.
-/// Invalid UTF-8 bytes become U+FFFD.
-std::string lower_case(std::string_view text);
 
 /// Greedy longest-match WordPiece over BERT's basic tokenization.
 ///

@@ -1,4 +1,4 @@
-// Training the bi-encoder (with NER-R, NER-NS) and the NER classifier (SPEC "Model",
+// Training the bi-encoder (with NER-R, NER-NS) and the NER classifier (docs/reference.md "Model",
 // "Default configuration", "NER classifier").
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ner4el/kb.h"
+#include "ner4el/process.h"
 #include "ner4el/release_compat.h"
 
 namespace ner4el {
@@ -55,16 +56,6 @@ struct TrainConfig {
   void set(const std::string& key, const std::string& value);
   std::string to_yaml() const;
 };
-
-/// This process's place in a run of several, from torchrun's environment (RANK, WORLD_SIZE,
-/// MASTER_ADDR, MASTER_PORT); a world of one when WORLD_SIZE is unset or 1.
-struct ProcessWorld {
-  int rank = 0, world = 1;
-  std::string master_addr;
-  int master_port = 0;
-};
-/// @throws InvalidArgument for a value that is not a number, or RANK outside [0, WORLD_SIZE).
-ProcessWorld process_world();
 
 struct EpochLog {
   int epoch = 0;

@@ -50,7 +50,7 @@ class WordNet {
   std::unordered_map<std::string, std::string> exceptions_;
 };
 
-/// Assigns one of the 18 NER classes (SPEC) to WordNet synsets and to free-text descriptions.
+/// Assigns one of the 18 NER classes (docs/reference.md) to WordNet synsets and to free-text descriptions.
 /// The mapping from WordNet synsets to classes is a data file (conf/wordnet_classes.tsv):
 /// the nearest mapped hypernym decides the class.
 class NerTyper {

@@ -366,11 +366,15 @@ NB_MODULE(_core, m) {
             return out;
           },
           "text"_a, "Mention detection alone: the (start, end) spans the spotter finds, Python str offsets.")
+      .def(
+          "set_threads", [](const Pipeline& p, int threads) { p.set_threads(threads); }, "threads"_a,
+          "Sets the encoder's thread pools for `threads` cores (0: every core) for the dtype this pipeline loaded.")
       .def_prop_ro("description", &Pipeline::description, "which linker runs, e.g. 'pretrained encoder + prior (...)'")
       .def_prop_ro("notices", &Pipeline::notices, "what the load wants the user to know (warnings, fallbacks)")
       .def_prop_ro("entities", [](const Pipeline& p) { return p.kb().info().entities; },
                    "number of entities in the knowledge base");
 
-  m.def("set_threads", [](int threads) { configure_threads(threads, resolve_dtype("auto")); }, "threads"_a,
-        "Sets the encoder's thread pools for `threads` cores (0: every core).");
+  m.def("set_threads", [](int threads) { resolve_compute({"cpu", "auto", threads}); }, "threads"_a,
+        "Sets the encoder's thread pools for `threads` cores (0: every core), for the dtype 'auto' gives on "
+        "this CPU; Pipeline.set_threads sets them for the dtype a pipeline loaded.");
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 
 namespace ner4el {
 
@@ -27,35 +28,12 @@ std::string get_string(const nlohmann::json& obj, const char* field, const std::
 }
 }  // namespace
 
-void check_json_depth(std::string_view text, const std::string& where) {
-  std::size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth)
-        throw FormatError(where + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels (at byte " +
-                          std::to_string(i) + ")");
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
+Mention parse_mention(std::string_view line, const std::string& file, std::size_t line_number, bool require_output) {
+  return mention_from_json(parse_json(line, location(file, line_number)), file, line_number, require_output);
 }
 
-Mention parse_mention(std::string_view line, const std::string& file, std::size_t line_number, bool require_output) {
-  check_json_depth(line, location(file, line_number));
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(location(file, line_number) + ": not valid JSON (" + e.what() + ")");
-  }
+Mention mention_from_json(const nlohmann::json& j, const std::string& file, std::size_t line_number,
+                          bool require_output) {
   if (!j.is_object())
     throw FormatError(location(file, line_number) + ": expected a JSON object, found " + type_name(j));
   Mention m;

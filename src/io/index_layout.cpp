@@ -5,6 +5,7 @@
 
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 
 namespace ner4el::io {
 
@@ -20,13 +21,7 @@ IndexLayout index_layout(std::string_view b, const std::string& path, uint32_t m
                       std::to_string(max_version) + "; upgrade ner4el or rebuild the index");
   if (hlen > b.size() - 16) throw FormatError(path + ": truncated header");
   const std::string_view text = b.substr(16, hlen);
-  check_json_depth(text, path + ": index header");
-  nlohmann::json h;
-  try {
-    h = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(path + ": corrupt index header: " + e.what());
-  }
+  nlohmann::json h = parse_json(text, path + ": corrupt index header");
   auto field = [&](const char* name) -> const nlohmann::json& {
     if (!h.is_object() || !h.contains(name)) throw FormatError(path + ": index header field '" + name + "' is missing");
     return h[name];

@@ -11,7 +11,7 @@
 
 #include "io/mapped_file.h"
 #include "ner4el/error.h"
-#include "text/unicode.h"
+#include "base/unicode.h"
 
 namespace ner4el::io {
 

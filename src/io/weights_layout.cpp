@@ -9,6 +9,7 @@
 
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 
 namespace ner4el::io {
 
@@ -111,13 +112,7 @@ std::vector<TensorRecord> safetensors_records(std::string_view b, const std::str
   if (n > b.size() - 8 || n > (100u << 20))
     throw FormatError(path + ": safetensors header of " + std::to_string(n) + " bytes runs past the file (" +
                       std::to_string(b.size()) + " bytes)");
-  nlohmann::json h;
-  check_json_depth(b.substr(8, n), path + ": safetensors header");
-  try {
-    h = nlohmann::json::parse(b.substr(8, n));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(path + ": safetensors header is not valid JSON: " + e.what());
-  }
+  nlohmann::json h = parse_json(b.substr(8, n), path + ": safetensors header");
   if (!h.is_object()) throw FormatError(path + ": safetensors header is not a JSON object");
   const std::string_view data = b.substr(8 + n);
   std::vector<TensorRecord> out;

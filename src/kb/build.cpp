@@ -18,9 +18,9 @@
 #include "kb/writer.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 #include "ner4el/kb.h"
-#include "ner4el/pipeline.h"
-#include "ner4el/tokenizer.h"
+#include "ner4el/text.h"
 
 namespace ner4el {
 
@@ -71,14 +71,9 @@ int64_t pickle_id(const PickleValue& v, const std::string& file, const std::stri
 }
 
 nlohmann::json parse_json_line(const std::string& line, const std::string& file, size_t n) {
-  check_json_depth(line, location(file, n));
-  try {
-    auto j = nlohmann::json::parse(line);
-    if (!j.is_object()) throw FormatError(location(file, n) + ": expected a JSON object, found " + j.type_name());
-    return j;
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(location(file, n) + ": not valid JSON (" + e.what() + ")");
-  }
+  auto j = parse_json(line, location(file, n));
+  if (!j.is_object()) throw FormatError(location(file, n) + ": expected a JSON object, found " + j.type_name());
+  return j;
 }
 
 int64_t json_int(const nlohmann::json& j, const char* field, const std::string& file, size_t n) {

@@ -43,11 +43,12 @@ std::vector<int64_t> by_count(const KnowledgeBase& kb, const std::vector<int64_t
 }
 }  // namespace
 
-CandidateSet CandidateGenerator::candidates(std::string_view mention) const {
+CandidateSet CandidateGenerator::candidates(std::string_view mention, int k_call) const {
   CandidateSet out;
+  const size_t k = static_cast<size_t>(k_call > 0 ? k_call : options_.k);
   const auto& q = options_.quirks;
   if (q.exact_alias_keys || q.alias_table_order || q.duplicate_ids) {
-    // The release's reading of its alias dict (SPEC "Release quirks", Candidates).
+    // The release's reading of its alias dict (docs/reference.md "Release quirks", Candidates).
     auto raw = kb_.raw_alias(mention);
     if (!raw || (q.exact_alias_keys && !raw->exact)) {
       out.miss = CandidateMiss::NotInAliasTable;
@@ -58,7 +59,6 @@ CandidateSet CandidateGenerator::candidates(std::string_view mention) const {
       std::unordered_set<int64_t> seen;
       std::erase_if(ids, [&](int64_t id) { return !seen.insert(id).second; });
     }
-    const size_t k = static_cast<size_t>(options_.k);
     if (!q.alias_table_order || ids.size() > k) ids = by_count(kb_, ids, k);
     out.ids = std::move(ids);
     if (out.ids.empty()) out.miss = CandidateMiss::NoCandidates;
@@ -71,7 +71,7 @@ CandidateSet CandidateGenerator::candidates(std::string_view mention) const {
   }
   // The KB stores each alias's described entities already sorted by count, so top-K is a prefix.
   out.ids = std::move(*ids);
-  if (out.ids.size() > static_cast<size_t>(options_.k)) out.ids.resize(options_.k);
+  if (out.ids.size() > k) out.ids.resize(k);
   if (out.ids.empty()) out.miss = CandidateMiss::NoCandidates;
   return out;
 }

@@ -18,8 +18,9 @@
 #include "kb/records.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 #include "ner4el/kb.h"
-#include "ner4el/tokenizer.h"
+#include "ner4el/text.h"
 
 namespace ner4el {
 
@@ -79,6 +80,7 @@ struct KnowledgeBase::Impl {
     if (env) mdb_env_close(env);
   }
   // The map (kb/map_guard.h): LMDB calls run guarded, and what they return must lie in the file.
+  kb::FaultHandlers fault_handlers;  ///< while this KB is open (before the map it guards)
   const char* map = nullptr;
   size_t map_size = 0, readable = 0;
   std::string corrupt;  ///< the message of a corrupt KB
@@ -227,13 +229,7 @@ KnowledgeBase KnowledgeBase::open(const std::string& dir) {
   kb::check(rc, dir);
   std::string_view info_text;
   if (!impl->get(impl->pin, impl->meta, "info", info_text)) throw FormatError(dir + ": knowledge base without 'info' record");
-  nlohmann::json j;
-  try {
-    check_json_depth(info_text, dir + ": 'info' record");
-    j = nlohmann::json::parse(info_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(dir + ": corrupt 'info' record: " + e.what());
-  }
+  nlohmann::json j = parse_json(info_text, dir + ": corrupt 'info' record");
   KbInfo& info = impl->info;
   // The info record's fields, each type-checked: a wrong type is a corrupt KB, named, not a crash.
   try {

@@ -37,16 +37,30 @@ GuardFrame*& current_guard() {
   return frame;
 }
 
-void install_fault_handlers() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_sigaction = on_fault;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGBUS, &sa, &g_previous_bus);
-    sigaction(SIGSEGV, &sa, &g_previous_segv);
-  });
+namespace {
+std::mutex g_handlers_mutex;
+size_t g_handlers_users = 0;
+}  // namespace
+
+FaultHandlers::FaultHandlers() {
+  std::lock_guard<std::mutex> lock(g_handlers_mutex);
+  if (g_handlers_users++ > 0) return;
+  struct sigaction sa {};
+  sa.sa_sigaction = on_fault;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, &g_previous_bus);
+  sigaction(SIGSEGV, &sa, &g_previous_segv);
+}
+
+FaultHandlers::~FaultHandlers() {
+  std::lock_guard<std::mutex> lock(g_handlers_mutex);
+  if (--g_handlers_users > 0) return;
+  for (auto [sig, previous] : {std::pair{SIGBUS, &g_previous_bus}, std::pair{SIGSEGV, &g_previous_segv}}) {
+    struct sigaction now {};
+    sigaction(sig, nullptr, &now);
+    if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_fault) sigaction(sig, previous, nullptr);
+  }
 }
 
 }  // namespace ner4el::kb

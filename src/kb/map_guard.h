@@ -5,7 +5,8 @@
 // KnowledgeBase runs under a guard: a fault at an address inside the KB's map while the guard is
 // up unwinds to it and becomes a FormatError ("corrupt knowledge base, rebuild it"); any other
 // fault goes to the handler that was there before (the default: the process dies as it would
-// have). Values LMDB returns are checked to lie inside the file before anyone reads them.
+// have). Values LMDB returns are checked to lie inside the file before anyone reads them. The
+// handlers are there only while a KB is open (FaultHandlers), not for the life of the process.
 #pragma once
 
 #include <csetjmp>
@@ -23,16 +24,25 @@ struct GuardFrame {
   GuardFrame* previous = nullptr;
 };
 
-/// Installs the SIGBUS and SIGSEGV handlers once (the previous handlers are kept and chained to).
-void install_fault_handlers();
+/// The SIGBUS and SIGSEGV handlers, installed while at least one FaultHandlers object lives (every
+/// open KnowledgeBase holds one): the first installs them, keeping the handlers that were there and
+/// chaining to them for every fault outside a guard; the last puts those back (unless someone
+/// replaced ours meanwhile). A process that opens no KB, or has closed them all, is left as it was.
+class FaultHandlers {
+ public:
+  FaultHandlers();
+  ~FaultHandlers();
+  FaultHandlers(const FaultHandlers&) = delete;
+  FaultHandlers& operator=(const FaultHandlers&) = delete;
+};
 /// This thread's innermost guard (null: none).
 GuardFrame*& current_guard();
 
 /// Runs f() with a guard over the map [lo, lo + size): a fault there becomes FormatError(message).
 /// f must not own anything that needs a destructor when it faults (LMDB calls on borrowed handles).
+/// The caller holds a FaultHandlers object.
 template <class F>
 void guarded(const char* lo, size_t size, const std::string& message, F&& f) {
-  install_fault_handlers();
   GuardFrame frame;
   frame.lo = lo;
   frame.hi = lo + size;

@@ -14,7 +14,7 @@
 #include <unordered_set>
 
 #include "ner4el/error.h"
-#include "ner4el/tokenizer.h"
+#include "ner4el/text.h"
 
 namespace ner4el {
 

@@ -4,12 +4,13 @@
 #include <filesystem>
 
 #include "ner4el/error.h"
-#include "ner4el/tokenizer.h"
+#include "ner4el/text.h"
 
 namespace ner4el {
 
 EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::vector<Mention>& mentions,
-                    std::size_t batch_size, const ProgressFn& progress, bool title_last_wins) {
+                    std::size_t batch_size, const ProgressFn& progress, bool title_last_wins,
+                    const LinkCallOptions& call) {
   EvalCounts c;
   c.read = mentions.size();
   for (std::size_t b = 0; b < mentions.size(); b += batch_size) {
@@ -17,7 +18,7 @@ EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::ve
                                mentions.begin() + static_cast<std::ptrdiff_t>(std::min(mentions.size(), b + batch_size)));
     for (const auto& m : batch)
       if (!m.output) throw InvalidArgument("evaluation needs the gold 'output' of every mention ('" + m.mention + "' has none)");
-    auto results = linker.link(batch);
+    auto results = linker.link(batch, call);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& r = results[i];
       if (r.miss == CandidateMiss::NotInAliasTable) {

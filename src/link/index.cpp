@@ -12,6 +12,7 @@
 #include "io/index_layout.h"
 #include "io/mapped_file.h"
 #include "ner4el/error.h"
+#include "ner4el/files.h"
 
 namespace ner4el {
 
@@ -139,26 +140,26 @@ void EntityIndex::check_model(const LinkerModel& model, const std::string& index
                           "); rebuild it with 'ner4el index' for this model, or drop --index");
 }
 
-IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& model, const std::string& out_path,
-                                    const IndexBuildOptions& opt) {
-  if (opt.batch_size < 1) throw InvalidArgument("index: the batch size must be at least 1, got " + std::to_string(opt.batch_size));
-  if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
-    throw InvalidArgument("index: shard " + std::to_string(opt.shard) + " of " + std::to_string(opt.shards) + " does not exist");
-  IndexBuildReport rep;
-  const int d = model.dim();
-  const std::string fp = model.fingerprint();
-  auto partial_of = [&](int shard) {
-    return opt.shards == 1 ? out_path + ".partial"
-                           : out_path + ".partial-" + std::to_string(shard) + "-of-" + std::to_string(opt.shards);
-  };
-  const std::string partial = partial_of(opt.shard);
-  if (opt.shards > 1) fs::remove(partial + ".done");  // marked again once this run has encoded all of it
-  const size_t record = 8 + static_cast<size_t>(d) * 4;
-  // Resume: records of an earlier run with the same model; a torn last record is dropped.
+namespace {
+
+// The index build in stages: resume the shard's partial file, choose the ids to encode, encode them
+// into the partial file, wait for the other shards, write the index from every partial file.
+
+struct PartialFiles {
+  std::string out_path;
+  int shards = 1;
+  std::string of(int shard) const {
+    return shards == 1 ? out_path + ".partial" : out_path + ".partial-" + std::to_string(shard) + "-of-" + std::to_string(shards);
+  }
+};
+
+/// The ids an earlier run with the same model already wrote to partial (a torn last record is
+/// cut off); a partial file of another model is removed. Makes the file when there is none.
+std::unordered_set<int64_t> resume_partial(const std::string& partial, const std::string& fp, size_t record) {
   std::unordered_set<int64_t> done;
-  size_t valid_bytes = 64;
   if (fs::exists(partial)) {
     bool usable = false;
+    size_t valid_bytes = 64;
     {
       io::MappedFile f(partial);
       std::string_view b = f.bytes();
@@ -173,12 +174,10 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
         valid_bytes = 64 + n * record;
       }
     }
-    if (usable) {
+    if (usable)
       fs::resize_file(partial, valid_bytes);
-      rep.resumed = done.size();
-    } else {
+    else
       fs::remove(partial);
-    }
   }
   if (!fs::exists(partial)) {
     std::ofstream p(partial, std::ios::binary);
@@ -188,72 +187,86 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
     p.write(head, 64);
     if (!p) throw Error("cannot write " + partial);
   }
+  return done;
+}
+
+/// This shard's described entities not done yet (others counted as skipped).
+std::vector<int64_t> ids_to_encode(const KnowledgeBase& kb, const IndexBuildOptions& opt,
+                                   const std::unordered_set<int64_t>& done, IndexBuildReport& rep) {
+  std::vector<int64_t> wanted = opt.ids;
+  if (wanted.empty()) wanted.assign(kb.described_entities().begin(), kb.described_entities().end());
   std::vector<int64_t> todo;
-  {
-    std::vector<int64_t> wanted = opt.ids;
-    if (wanted.empty()) wanted.assign(kb.described_entities().begin(), kb.described_entities().end());
-    std::unordered_set<int64_t> seen;
-    for (int64_t id : wanted) {
-      if (((id % opt.shards) + opt.shards) % opt.shards != opt.shard) continue;  // another shard's
-      if (!seen.insert(id).second) continue;
-      auto b = kb.brief(id);
-      if (!b || !b->has_description) {
-        ++rep.skipped;
-        continue;
+  std::unordered_set<int64_t> seen;
+  for (int64_t id : wanted) {
+    if (((id % opt.shards) + opt.shards) % opt.shards != opt.shard) continue;  // another shard's
+    if (!seen.insert(id).second) continue;
+    auto b = kb.brief(id);
+    if (!b || !b->has_description) {
+      ++rep.skipped;
+      continue;
+    }
+    if (!done.count(id)) todo.push_back(id);
+  }
+  return todo;
+}
+
+/// Encodes todo, in batches of texts of similar length, appending (id, vector) records to partial.
+void encode_into(const std::string& partial, const KnowledgeBase& kb, const LinkerModel& model,
+                 const std::vector<int64_t>& todo, size_t already, const IndexBuildOptions& opt) {
+  const int d = model.dim();
+  std::ofstream p(partial, std::ios::binary | std::ios::app);
+  const size_t chunk = 16384, total = todo.size() + already;
+  size_t progressed = already;
+  for (size_t c = 0; c < todo.size(); c += chunk) {
+    const size_t end = std::min(todo.size(), c + chunk);
+    std::vector<std::pair<int64_t, EntityInput>> inputs;
+    for (size_t i = c; i < end; ++i) {
+      auto e = kb.entity(todo[i]);
+      auto in = model.entity_input(*e);
+      trim_padding(in);  // then a batch stops at its longest text
+      inputs.emplace_back(todo[i], std::move(in));
+    }
+    std::stable_sort(inputs.begin(), inputs.end(),
+                     [](const auto& a, const auto& b) { return a.second.ids.size() < b.second.ids.size(); });
+    for (size_t b = 0; b < inputs.size(); b += opt.batch_size) {
+      const size_t be = std::min(inputs.size(), b + static_cast<size_t>(opt.batch_size));
+      std::vector<EntityInput> batch;
+      for (size_t i = b; i < be; ++i) batch.push_back(inputs[i].second);
+      auto vecs = model.embed_entities(batch, static_cast<int>(batch.size()));
+      for (size_t i = b; i < be; ++i) {
+        p.write(reinterpret_cast<const char*>(&inputs[i].first), 8);
+        p.write(reinterpret_cast<const char*>(vecs.data() + (i - b) * d), static_cast<std::streamsize>(d * 4));
       }
-      if (!done.count(id)) todo.push_back(id);
+      p.flush();  // a killed run loses at most this batch
+      if (!p) throw Error("write to " + partial + " failed (disk full?)");
+      progressed += be - b;
+      if (opt.progress) opt.progress("encoding", progressed, total);
     }
   }
-  const size_t total = todo.size() + done.size();
-  {
-    std::ofstream p(partial, std::ios::binary | std::ios::app);
-    const size_t chunk = 16384;
-    size_t progressed = done.size();
-    for (size_t c = 0; c < todo.size(); c += chunk) {
-      const size_t end = std::min(todo.size(), c + chunk);
-      std::vector<std::pair<int64_t, EntityInput>> inputs;
-      for (size_t i = c; i < end; ++i) {
-        auto e = kb.entity(todo[i]);
-        auto in = model.entity_input(*e);
-        trim_padding(in);  // then a batch stops at its longest text
-        inputs.emplace_back(todo[i], std::move(in));
-      }
-      std::stable_sort(inputs.begin(), inputs.end(),
-                       [](const auto& a, const auto& b) { return a.second.ids.size() < b.second.ids.size(); });
-      for (size_t b = 0; b < inputs.size(); b += opt.batch_size) {
-        const size_t be = std::min(inputs.size(), b + static_cast<size_t>(opt.batch_size));
-        std::vector<EntityInput> batch;
-        for (size_t i = b; i < be; ++i) batch.push_back(inputs[i].second);
-        auto vecs = model.embed_entities(batch, static_cast<int>(batch.size()));
-        for (size_t i = b; i < be; ++i) {
-          p.write(reinterpret_cast<const char*>(&inputs[i].first), 8);
-          p.write(reinterpret_cast<const char*>(vecs.data() + (i - b) * d), static_cast<std::streamsize>(d * 4));
-        }
-        p.flush();  // a killed run loses at most this batch
-        if (!p) throw Error("write to " + partial + " failed (disk full?)");
-        progressed += be - b;
-        if (opt.progress) opt.progress("encoding", progressed, total);
-      }
-    }
+}
+
+/// Shard 0's wait until every shard has marked its partial file done.
+void wait_for_shards(const PartialFiles& parts, const IndexBuildOptions& opt) {
+  for (int waited = 0;; ++waited) {
+    int missing = 0;
+    for (int s = 0; s < opt.shards; ++s) missing += !fs::exists(parts.of(s) + ".done");
+    if (missing == 0) return;
+    if (waited >= opt.wait_seconds)
+      throw Error("index: " + std::to_string(missing) + " shard(s) of " + parts.out_path + " not done after " +
+                  std::to_string(waited) + " s; start them (they resume) and this one again");
+    if (opt.progress && waited % 10 == 0) opt.progress("waiting for shards", opt.shards - missing, opt.shards);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  if (opt.shards > 1) {
-    std::ofstream(partial + ".done") << "done\n";  // this shard is whole
-    if (opt.shard != 0) return rep;
-    // Shard 0 writes the index once every shard is done.
-    for (int waited = 0;; ++waited) {
-      int missing = 0;
-      for (int s = 0; s < opt.shards; ++s) missing += !fs::exists(partial_of(s) + ".done");
-      if (missing == 0) break;
-      if (waited >= opt.wait_seconds)
-        throw Error("index: " + std::to_string(missing) + " shard(s) of " + out_path + " not done after " +
-                    std::to_string(waited) + " s; start them (they resume) and this one again");
-      if (opt.progress && waited % 10 == 0) opt.progress("waiting for shards", opt.shards - missing, opt.shards);
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-  }
-  // Final file: ids ascending, vectors in the same order, from every shard's records.
+}
+
+/// Writes the index (docs/formats.md) from every shard's records: ids ascending, vectors in the
+/// same order; then removes the partial files. Returns the number of entities.
+size_t write_index(const PartialFiles& parts, const LinkerModel& model, const IndexBuildOptions& opt) {
+  const int d = model.dim();
+  const std::string fp = model.fingerprint();
+  const size_t record = 8 + static_cast<size_t>(d) * 4;
   std::vector<std::unique_ptr<io::MappedFile>> files;
-  for (int s = 0; s < opt.shards; ++s) files.push_back(std::make_unique<io::MappedFile>(partial_of(s)));
+  for (int s = 0; s < opt.shards; ++s) files.push_back(std::make_unique<io::MappedFile>(parts.of(s)));
   struct Where {
     int64_t id;
     size_t file, at;
@@ -263,7 +276,7 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
   for (size_t fi = 0; fi < files.size(); ++fi) {
     std::string_view b = files[fi]->bytes();
     if (!partial_of_model(b, fp))
-      throw FormatError(partial_of(static_cast<int>(fi)) + ": a shard made with another model; remove it and start that shard again");
+      throw FormatError(parts.of(static_cast<int>(fi)) + ": a shard made with another model; remove it and start that shard again");
     const size_t n = (b.size() - 64) / record;
     for (size_t i = 0; i < n; ++i) {
       Where w{0, fi, 64 + i * record};
@@ -285,40 +298,59 @@ IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& 
   h["vectors_offset"] = vec_off;
   std::string header = h.dump();
   header.resize(header_len, ' ');
-  const std::string tmp = out_path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error("cannot write " + tmp);
-    out.write(io::kIndexMagic, 8);
-    uint32_t version = kIndexFormatVersion, hl = static_cast<uint32_t>(header_len);
-    out.write(reinterpret_cast<const char*>(&version), 4);
-    out.write(reinterpret_cast<const char*>(&hl), 4);
-    out << header;
-    out << std::string(ids_off - 16 - header_len, '\0');
-    for (const auto& w : order) out.write(reinterpret_cast<const char*>(&w.id), 8);
-    out << std::string(vec_off - ids_off - order.size() * 8, '\0');
-    for (const auto& w : order) {
-      const char* v = files[w.file]->bytes().data() + w.at + 8;
-      if (opt.fp16) {
-        for (int k = 0; k < d; ++k) {
-          float x;
-          std::memcpy(&x, v + k * 4, 4);
-          uint16_t hv = float_to_half(x);
-          out.write(reinterpret_cast<const char*>(&hv), 2);
-        }
-      } else {
-        out.write(v, d * 4);
+  OutputFile file(parts.out_path);
+  std::ostream& out = file.stream();
+  out.write(io::kIndexMagic, 8);
+  uint32_t version = kIndexFormatVersion, hl = static_cast<uint32_t>(header_len);
+  out.write(reinterpret_cast<const char*>(&version), 4);
+  out.write(reinterpret_cast<const char*>(&hl), 4);
+  out << header;
+  out << std::string(ids_off - 16 - header_len, '\0');
+  for (const auto& w : order) out.write(reinterpret_cast<const char*>(&w.id), 8);
+  out << std::string(vec_off - ids_off - order.size() * 8, '\0');
+  for (const auto& w : order) {
+    const char* v = files[w.file]->bytes().data() + w.at + 8;
+    if (opt.fp16) {
+      for (int k = 0; k < d; ++k) {
+        float x;
+        std::memcpy(&x, v + k * 4, 4);
+        uint16_t hv = float_to_half(x);
+        out.write(reinterpret_cast<const char*>(&hv), 2);
       }
+    } else {
+      out.write(v, d * 4);
     }
-    if (!out) throw Error("write to " + tmp + " failed (disk full?)");
   }
-  fs::rename(tmp, out_path);
+  file.commit();
   files.clear();
   for (int s = 0; s < opt.shards; ++s) {
-    fs::remove(partial_of(s));
-    if (opt.shards > 1) fs::remove(partial_of(s) + ".done");
+    fs::remove(parts.of(s));
+    if (opt.shards > 1) fs::remove(parts.of(s) + ".done");
   }
-  rep.indexed = order.size();
+  return order.size();
+}
+
+}  // namespace
+
+IndexBuildReport build_entity_index(const KnowledgeBase& kb, const LinkerModel& model, const std::string& out_path,
+                                    const IndexBuildOptions& opt) {
+  if (opt.batch_size < 1) throw InvalidArgument("index: the batch size must be at least 1, got " + std::to_string(opt.batch_size));
+  if (opt.shards < 1 || opt.shard < 0 || opt.shard >= opt.shards)
+    throw InvalidArgument("index: shard " + std::to_string(opt.shard) + " of " + std::to_string(opt.shards) + " does not exist");
+  IndexBuildReport rep;
+  const PartialFiles parts{out_path, opt.shards};
+  const std::string partial = parts.of(opt.shard);
+  if (opt.shards > 1) fs::remove(partial + ".done");  // marked again once this run has encoded all of it
+  const auto done = resume_partial(partial, model.fingerprint(), 8 + static_cast<size_t>(model.dim()) * 4);
+  rep.resumed = done.size();
+  const auto todo = ids_to_encode(kb, opt, done, rep);
+  encode_into(partial, kb, model, todo, done.size(), opt);
+  if (opt.shards > 1) {
+    std::ofstream(partial + ".done") << "done\n";  // this shard is whole
+    if (opt.shard != 0) return rep;
+    wait_for_shards(parts, opt);  // shard 0 writes the index once every shard is done
+  }
+  rep.indexed = write_index(parts, model, opt);
   return rep;
 }
 

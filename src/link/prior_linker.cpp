@@ -20,21 +20,22 @@ std::vector<double> count_prior(const KnowledgeBase& kb, const std::vector<int64
 PriorLinker::PriorLinker(const KnowledgeBase& kb, LinkOptions options)
     : kb_(kb), candidates_(kb, {.k = options.k, .quirks = options.quirks}), options_(options) {}
 
-std::vector<LinkResult> PriorLinker::link(const std::vector<Mention>& mentions) const {
+std::vector<LinkResult> PriorLinker::link(const std::vector<Mention>& mentions, const LinkCallOptions& call) const {
+  const LinkOptions o = options_for(call);
   std::vector<LinkResult> out;
   out.reserve(mentions.size());
-  for (const auto& m : mentions) out.push_back(link_one(m));
+  for (const auto& m : mentions) out.push_back(link_one(m, o));
   return out;
 }
 
-LinkResult PriorLinker::link_one(const Mention& mention) const {
+LinkResult PriorLinker::link_one(const Mention& mention, const LinkOptions& options) const {
   LinkResult r;
-  auto set = candidates_.candidates(mention.mention);
+  auto set = candidates_.candidates(mention.mention, options.k);
   r.miss = set.miss;
   r.candidates = set.ids.size();
   if (set.ids.empty()) return r;
   std::optional<int64_t> gold;
-  if (mention.output) gold = kb_.id_of_title(*mention.output, options_.quirks.title_last_wins);
+  if (mention.output) gold = kb_.id_of_title(*mention.output, options.quirks.title_last_wins);
   // The prior needs every candidate's count, but titles and classes only for those reported.
   const std::vector<double> prior = count_prior(kb_, set.ids);
   // Candidates usually arrive sorted by count (ties in alias-table order); the release's
@@ -44,7 +45,7 @@ LinkResult PriorLinker::link_one(const Mention& mention) const {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prior[a] > prior[b]; });
   for (size_t r_i = 0; r_i < order.size(); ++r_i)
     if (gold && set.ids[order[r_i]] == *gold) r.gold_rank = r_i;  // duplicate ids: the last occurrence
-  const size_t n = std::min(set.ids.size(), static_cast<size_t>(std::max(1, options_.top)));
+  const size_t n = std::min(set.ids.size(), static_cast<size_t>(std::max(1, options.top)));
   for (size_t j = 0; j < n; ++j) {
     const size_t i = order[j];
     auto e = kb_.entity(set.ids[i]);

@@ -13,6 +13,8 @@
 
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/files.h"
+#include "ner4el/json.h"
 #include "model/model_impl.h"
 #include "ner4el/torch/bert.h"
 
@@ -24,13 +26,7 @@ namespace fs = std::filesystem;
 // BertConfig
 
 BertConfig BertConfig::from_json_text(const std::string& text, const std::string& source) {
-  nlohmann::json j;
-  check_json_depth(text, source);
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(source + ": not valid JSON: " + e.what());
-  }
+  nlohmann::json j = parse_json(text, source);
   if (!j.is_object()) throw FormatError(source + ": expected a JSON object (a BERT config.json)");
   if (j.contains("bert")) j = j["bert"];  // ner4el model folders nest it
   if (!j.is_object()) throw FormatError(location(source, 0, "bert") + ": expected an object");
@@ -204,14 +200,8 @@ void write_model_folder(const std::string& dir, const StateDict& weights, nlohma
       fs::remove_all(tmp);
       throw InvalidArgument(dir + " exists and is not a ner4el model folder; it is left as it is (choose another output)");
     }
-    const fs::path old = dir + ".old";
-    fs::remove_all(old);
-    fs::rename(out, old);
-    fs::rename(tmp, out);
-    fs::remove_all(old);
-    return;
   }
-  fs::rename(tmp, out);
+  replace_dir(tmp.string(), out.string());
 }
 
 bool has_prefix(const StateDict& sd, const std::string& prefix) {

@@ -1,5 +1,8 @@
 #include "ner4el/runtime.h"
 
+#include "ner4el/model.h"
+#include "ner4el/process.h"
+
 #include <dlfcn.h>
 #include <link.h>
 #include <torch/torch.h>
@@ -22,8 +25,7 @@ void configure_threads(int threads, const std::string& dtype) {
   // Measured on 2 cores (README, "Speed"): with both pools at 2 threads, libtorch's OpenMP threads
   // spin while OpenBLAS's work; indexing 800 WordNet entities with all-MiniLM-L6-v2 took 19.2 s
   // against 12.7 s with one libtorch thread.
-  if (threads <= 0)
-    if (const char* env = std::getenv("NER4EL_THREADS")) threads = std::atoi(env);
+  if (threads <= 0) threads = threads_from_env();
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (dtype == "fp32") {
     torch::set_num_threads(1);
@@ -32,6 +34,14 @@ void configure_threads(int threads, const std::string& dtype) {
     set_blas_threads(1);
     torch::set_num_threads(threads);
   }
+}
+
+Compute resolve_compute(const Compute& requested) {
+  Compute c = requested;
+  c.device = resolve_device(requested.device);
+  c.dtype = resolve_dtype(requested.dtype, c.device);
+  configure_threads(c.threads, c.dtype);
+  return c;
 }
 
 namespace {

@@ -167,7 +167,7 @@ torch::Tensor NerTrainee::logits(const std::vector<std::vector<int>>& rows, cons
   auto& im = *classifier_.impl_;
   auto [ids, mask] = pad_rows(rows, im.device);
   auto mv = mention_vectors(im.encoder->forward(ids, mask), torch::tensor(positions, torch::kLong));
-  if (im.dropout->is_training())  // SPEC: dropout 0.5 before the linear layer
+  if (im.dropout->is_training())  // docs/reference.md: dropout 0.5 before the linear layer
     mv = im.device.is_cuda() ? im.dropout->forward(mv) : mv * torch::empty_like(mv).bernoulli_(0.5, gen_).div_(0.5);
   return im.linear->forward(mv);
 }

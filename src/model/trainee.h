@@ -31,7 +31,7 @@ class LinkerTrainee {
   void set_training(bool on);
   /// Reseeds the trainee's dropout generator (every example's draws derive from its own seed).
   void seed_dropout(uint64_t seed);
-  /// SPEC's training scores of one mention against its candidates: min-max normalised cosines
+  /// The reference's training scores of one mention against its candidates: min-max normalised cosines
   /// [1, candidates], NaN when they are all equal.
   torch::Tensor scores(const std::vector<int>& mention_ids, int mention_position,
                        const std::vector<std::vector<int>>& candidate_rows);

@@ -7,21 +7,11 @@
 #include <sstream>
 
 #include "ner4el/error.h"
-#include "text/unicode.h"
+#include "base/unicode.h"
 
 namespace ner4el {
 
 namespace fs = std::filesystem;
-
-std::string lower_case(std::string_view text) {
-  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-    std::string out(text);  // ASCII: the common case for aliases, no decoding needed
-    for (char& c : out)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return out;
-  }
-  return text::encode_utf8(text::lower(text::decode_utf8(text)));
-}
 
 namespace {
 

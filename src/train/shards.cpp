@@ -12,6 +12,7 @@
 #include "io/mapped_file.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 
 namespace ner4el::train {
 

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <queue>
 #include <thread>
@@ -32,8 +33,7 @@
 #include "kb/alias_hash.h"
 #include "kb/writer.h"
 #include "ner4el/error.h"
-#include "ner4el/pipeline.h"
-#include "ner4el/tokenizer.h"
+#include "ner4el/text.h"
 #include "wiki/dump.h"
 #include "wiki/sql.h"
 #include "wiki/wikitext.h"
@@ -565,7 +565,44 @@ void read_wikipedia_pages(const std::string& dump, const std::string& multistrea
     });
 }
 
-WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const std::string& out_dir) {
+namespace {
+
+/// One build of build_wikipedia_kb, cut at its stages; each stage's state is a member the later
+/// stages read (names kept from the stages' text: opt, plan, work, titles, sorter, writer, ...).
+struct WikipediaBuild {
+  const WikipediaBuildOptions& opt;
+  const std::string& out_dir;
+  const ProgressFn& progress;
+  WikipediaBuildReport rep;
+  wiki::DumpLimits limits;
+  uint64_t threads_wanted = 1;
+  wiki::DumpPlan plan;
+  Work work;
+  std::unordered_set<int64_t> disambiguation_ids;
+  TitleTable titles;        ///< title hash -> article id (redirects resolved)
+  TitleArena names;         ///< article id -> title
+  std::vector<int64_t> article_ids;  ///< ascending
+  std::optional<AliasSorter> sorter;
+  std::vector<uint32_t> inlinks;  ///< by index_of(article id)
+  std::optional<kb::Writer> writer;
+
+  WikipediaBuild(const WikipediaBuildOptions& o, const std::string& out) : opt(o), out_dir(out), progress(o.kb.progress) {}
+  static void check_options(const WikipediaBuildOptions& opt, const std::string& out_dir);
+  void plan_chunks();
+  void read_page_props();
+  void parse_chunks();
+  void resolve_titles();
+  void count_links();
+  void write_entities();
+  void write_aliases();
+  void write_mentions();
+  WikipediaBuildReport finish();
+  size_t index_of(int64_t id) const {
+    return static_cast<size_t>(std::lower_bound(article_ids.begin(), article_ids.end(), id) - article_ids.begin());
+  }
+};
+
+void WikipediaBuild::check_options(const WikipediaBuildOptions& opt, const std::string& out_dir) {
   if (opt.dump.empty()) throw InvalidArgument("a Wikipedia build needs the pages-articles dump");
   if (opt.context_words < 0 || opt.context_words > 10000) throw InvalidArgument("context words: expected 0 to 10000");
   if (opt.chunk_bytes == 0) throw InvalidArgument("chunk size: expected at least one byte");
@@ -577,30 +614,31 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
   if (!opt.mentions.empty() && fs::is_directory(opt.mentions)) throw InvalidArgument("mentions output " + opt.mentions + " is a directory");
   if (!opt.mentions.empty() && fs::exists(opt.mentions) && !opt.kb.overwrite)
     throw InvalidArgument(opt.mentions + " already exists; choose another file or pass --force to replace it");
-  const ProgressFn& progress = opt.kb.progress;
-  WikipediaBuildReport rep;
+}
 
-  wiki::DumpLimits limits;
+void WikipediaBuild::plan_chunks() {
   // At least about 8 chunks a thread where the file allows it, so every core has work to the end.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const uint64_t threads_wanted = opt.threads > 0 ? static_cast<uint64_t>(opt.threads) : cores;
+  threads_wanted = opt.threads > 0 ? static_cast<uint64_t>(opt.threads) : cores;
   struct stat dump_stat {};
   const uint64_t dump_size = ::stat(opt.dump.c_str(), &dump_stat) == 0 ? static_cast<uint64_t>(dump_stat.st_size) : 0;
   limits.chunk_bytes = std::max<uint64_t>(1, std::min<uint64_t>(opt.chunk_bytes, std::max<uint64_t>(256 << 10, dump_size / (threads_wanted * 8))));
   limits.max_page_bytes = opt.max_page_bytes;
-  const wiki::DumpPlan plan = wiki::plan_dump(opt.dump, opt.multistream_index, limits);
+  plan = wiki::plan_dump(opt.dump, opt.multistream_index, limits);
   rep.site = plan.site.dbname;
   if (!opt.lang.empty() && !plan.site.dbname.empty() && plan.site.dbname.rfind(opt.lang, 0) != 0)
     throw InvalidArgument(opt.dump + " is the dump of " + plan.site.dbname + ", not of the language '" + opt.lang + "' asked for");
   rep.chunks = plan.chunks.size();
 
-  Work work{opt.work_dir.empty() ? fs::path(out_dir + ".work") : fs::path(opt.work_dir)};
+  work.dir = opt.work_dir.empty() ? fs::path(out_dir + ".work") : fs::path(opt.work_dir);
   check_work_dir(work.dir);
   fs::create_directories(work.dir);
   prepare_work_dir(work, plan_key(opt, plan));
 
+}
+
+void WikipediaBuild::read_page_props() {
   // page_props first: the parser threads need to know the disambiguation pages.
-  std::unordered_set<int64_t> disambiguation_ids;
   if (!opt.page_props_sql.empty()) {
     if (progress) progress("page_props", 0, 0);
     wiki::read_sql_table(opt.page_props_sql, "page_props", [&](const wiki::SqlRow& r) {
@@ -612,6 +650,9 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
                                 "by their templates");
   }
 
+}
+
+void WikipediaBuild::parse_chunks() {
   // Stage 1: the chunks, in parallel; those a killed run finished are kept.
   ChunkCounts totals;
   std::vector<size_t> todo;
@@ -672,6 +713,9 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
   rep.disambiguation_pages = totals.disambiguation;
   rep.links = totals.links;
 
+}
+
+void WikipediaBuild::resolve_titles() {
   // Stage 2a: titles. Redirect targets by page id from the SQL table override the XML's.
   std::unordered_map<int64_t, uint64_t> sql_targets;
   if (!opt.redirect_sql.empty()) {
@@ -683,13 +727,10 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
       sql_targets[std::strtoll(r.values[from].c_str(), nullptr, 10)] = title_hash(wiki::normalise_title(r.values[title], plan.site));
     });
   }
-  TitleTable titles;
-  TitleArena names;
   struct Redirect {
     uint64_t from, to;
   };
   std::vector<Redirect> redirects;
-  std::vector<int64_t> article_ids;
   for (size_t i = 0; i < plan.chunks.size(); ++i) {
     RecordIn in(work.chunk(i, "pages"));
     while (in.next()) {
@@ -739,12 +780,12 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
     redirects = {};
   }
 
+}
+
+void WikipediaBuild::count_links() {
   // Stage 2b: links -> in-link counts and alias records.
-  AliasSorter sorter(work.dir, opt.sort_memory_mib << 20);
-  std::vector<uint32_t> inlinks(article_ids.size());
-  auto index_of = [&](int64_t id) {
-    return static_cast<size_t>(std::lower_bound(article_ids.begin(), article_ids.end(), id) - article_ids.begin());
-  };
+  sorter.emplace(work.dir, opt.sort_memory_mib << 20);
+  inlinks.assign(article_ids.size(), 0);
   for (size_t i = 0; i < plan.chunks.size(); ++i) {
     RecordIn in(work.chunk(i, "links"));
     while (in.next()) {
@@ -756,16 +797,19 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
         ++rep.links_resolved;
         ++inlinks[index_of(id)];
       }
-      sorter.add(alias_key(alias), id, kind == kAnchor ? 1 : 0);
+      sorter->add(alias_key(alias), id, kind == kAnchor ? 1 : 0);
     }
     if (progress) progress("links", i + 1, plan.chunks.size());
   }
 
+}
+
+void WikipediaBuild::write_entities() {
   // Stage 2c: the entities, and the titles' aliases.
   KbBuildOptions kb_options = opt.kb;
   kb_options.typer = nullptr;  // typed on the parser threads already
-  kb::Writer writer(out_dir, kb_options);
-  if (!opt.types.empty()) kb::read_types_file(writer, opt.types, progress);
+  writer.emplace(out_dir, kb_options);
+  if (!opt.types.empty()) kb::read_types_file(*writer, opt.types, progress);
   for (size_t i = 0; i < plan.chunks.size(); ++i) {
     RecordIn in(work.chunk(i, "pages"));
     while (in.next()) {
@@ -774,28 +818,31 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
       const std::string title(in.str());
       if (kind == kRedirect) {
         const int64_t id = titles.find(title_hash(title));
-        if (id >= 0 && id != page) sorter.add(alias_key(title), id, 0);
+        if (id >= 0 && id != page) sorter->add(alias_key(title), id, 0);
         continue;
       }
       if (kind != kArticle) continue;
       const std::string_view description = in.str();
       const std::string_view cls = in.str();
       if (titles.find(title_hash(title)) != page) continue;  // a duplicate title: the first article read keeps it
-      writer.set_title(page, title);
-      writer.set_count(page, inlinks[index_of(page)]);
-      writer.set_class_if_missing(page, cls);
-      if (!description.empty()) writer.add_entity(page, description);
-      sorter.add(alias_key(title), page, 0);
-      if (const std::string base = without_qualifier(title); !base.empty()) sorter.add(alias_key(base), page, 0);
+      writer->set_title(page, title);
+      writer->set_count(page, inlinks[index_of(page)]);
+      writer->set_class_if_missing(page, cls);
+      if (!description.empty()) writer->add_entity(page, description);
+      sorter->add(alias_key(title), page, 0);
+      if (const std::string base = without_qualifier(title); !base.empty()) sorter->add(alias_key(base), page, 0);
     }
     if (progress) progress("entities", i + 1, plan.chunks.size());
   }
   inlinks = {};
 
+}
+
+void WikipediaBuild::write_aliases() {
   // Stage 2d: the aliases, merged from the sorted runs.
-  rep.sort_runs = sorter.runs();
+  rep.sort_runs = sorter->runs();
   uint64_t keys = 0;
-  sorter.merge([&](const std::string& key, const std::vector<std::pair<int64_t, uint64_t>>& ids) {
+  sorter->merge([&](const std::string& key, const std::vector<std::pair<int64_t, uint64_t>>& ids) {
     std::vector<int64_t> list;
     std::vector<std::pair<int64_t, uint64_t>> anchors;
     list.reserve(ids.size());
@@ -803,13 +850,17 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
       list.push_back(id);
       if (count) anchors.emplace_back(id, count);
     }
-    writer.add_alias(key, list);
-    if (!anchors.empty()) writer.add_alias_links(key, anchors);
+    writer->add_alias(key, list);
+    if (!anchors.empty()) writer->add_alias_links(key, anchors);
     if (progress && (++keys & 0xFFFF) == 0) progress("aliases", keys, 0);
   });
 
+}
+
+void WikipediaBuild::write_mentions() {
   // Stage 2e: the mentions, with the gold titles the KB uses, written whole or not at all.
-  if (!opt.mentions.empty()) {
+  if (opt.mentions.empty()) return;
+  {
     const std::string tmp = opt.mentions + ".tmp-" + std::to_string(::getpid());
     try {
       std::ofstream out(tmp, std::ios::binary);
@@ -839,11 +890,30 @@ WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const 
     }
   }
 
+}
+
+WikipediaBuildReport WikipediaBuild::finish() {
   std::vector<std::string> warnings = std::move(rep.kb.warnings);
-  rep.kb = writer.finish(fs::path(opt.dump).filename().string());
+  rep.kb = writer->finish(fs::path(opt.dump).filename().string());
   rep.kb.warnings.insert(rep.kb.warnings.begin(), warnings.begin(), warnings.end());
   if (!opt.keep_work) fs::remove_all(work.dir);
   return rep;
+}
+
+}  // namespace
+
+WikipediaBuildReport build_wikipedia_kb(const WikipediaBuildOptions& opt, const std::string& out_dir) {
+  WikipediaBuild::check_options(opt, out_dir);
+  WikipediaBuild b(opt, out_dir);
+  b.plan_chunks();        // the dump's chunks, the work directory
+  b.read_page_props();    // disambiguation pages, before the parser threads need them
+  b.parse_chunks();       // stage 1: every chunk in parallel, resumable
+  b.resolve_titles();     // stage 2a: titles and redirects
+  b.count_links();        // stage 2b: in-link counts, alias records
+  b.write_entities();     // stage 2c: entities and the titles' aliases
+  b.write_aliases();      // stage 2d: aliases merged from the sorted runs
+  b.write_mentions();     // stage 2e: mentions with their gold titles
+  return b.finish();
 }
 
 }  // namespace ner4el

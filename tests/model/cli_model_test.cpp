@@ -77,7 +77,7 @@ TEST_F(ModelCli, LinkWithModelRanksByCosine) {
   ASSERT_EQ(rows.size(), 2u);
   for (const auto& r : rows) {
     ASSERT_EQ(r["alternatives"].size(), 2u);
-    // Best first, by cosine; the best has normalised score 1 and the other 0 (SPEC's min-max).
+    // Best first, by cosine; the best has normalised score 1 and the other 0 (the reference's min-max).
     EXPECT_GE(r["alternatives"][0]["score"].get<double>(), r["alternatives"][1]["score"].get<double>());
     EXPECT_DOUBLE_EQ(r["alternatives"][0]["normalised_score"].get<double>(), 1.0);
     EXPECT_DOUBLE_EQ(r["alternatives"][1]["normalised_score"].get<double>(), 0.0);

@@ -5,6 +5,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <thread>
+
+#include "ner4el/batch_queue.h"
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/linker.h"
@@ -45,6 +49,71 @@ class IndexTest : public ::testing::Test {
 
 std::vector<Mention> mentions() {
   return {{"w1", "w9 w10", "w11", std::nullopt}, {"w2", "", "w12 w13 w14", std::nullopt}, {"w3", "w4", "", std::nullopt}};
+}
+
+// Per-call options (issue #23): any number of distinct sets, one linker, one entity-vector store
+// whose memory stays under its bound; the batch queue gives every caller what the linker gives.
+TEST_F(IndexTest, PerCallOptionsShareOneBoundedVectorStore) {
+  LinkOptions lo;
+  lo.top = 12;
+  BiEncoderLinker roomy(*kb, *model, lo);
+  lo.cache_mib = 0;  // the smallest bound: about one vector a generation
+  BiEncoderLinker tight(*kb, *model, lo);
+  const auto ms = mentions();
+  const auto want = roomy.link(ms);
+  size_t sets = 0;
+  for (int k = 1; k <= 12; ++k)
+    for (int top = 1; top <= 12; ++top, ++sets) {
+      LinkCallOptions call;
+      call.k = k;
+      call.top = top;
+      auto got = tight.link(ms, call);
+      LinkOptions fixed = roomy.options();
+      fixed.k = k;
+      fixed.top = top;
+      auto ref = BiEncoderLinker(*kb, *model, fixed).link(ms);  // a linker made with these options
+      ASSERT_EQ(got.size(), ref.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].candidates, ref[i].candidates);
+        ASSERT_EQ(got[i].ranked.size(), ref[i].ranked.size()) << "k " << k << " top " << top;
+        for (size_t r = 0; r < got[i].ranked.size(); ++r) {
+          EXPECT_EQ(got[i].ranked[r].id, ref[i].ranked[r].id);
+          EXPECT_NEAR(got[i].ranked[r].score, ref[i].ranked[r].score, 1e-5);
+        }
+      }
+      EXPECT_LE(tight.cached_bytes(), 2 * (32 * sizeof(float) + 64));  // two generations of one vector
+    }
+  EXPECT_EQ(sets, 144u);
+  // Evicted vectors are encoded again, with the same result.
+  auto again = tight.link(ms);
+  for (size_t i = 0; i < ms.size(); ++i) EXPECT_EQ(again[i].ranked.front().id, want[i].ranked.front().id);
+  EXPECT_GT(roomy.cached_entities(), 2u);
+  LinkCallOptions bad;
+  bad.top = 0;
+  EXPECT_THROW(tight.link(ms, bad), InvalidArgument);
+  bad = {};
+  bad.ner_cd = true;
+  EXPECT_THROW(tight.link(ms, bad), InvalidArgument);  // no classifier
+
+  // Four callers at once through one queue, each with its own options: each gets its own answer.
+  BatchQueue queue(roomy, {.max_batch = 64, .wait = std::chrono::milliseconds(2)});
+  std::vector<std::thread> callers;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      LinkCallOptions call;
+      call.top = t + 1;
+      for (int r = 0; r < 5; ++r) {
+        auto got = queue.link(ms, call);
+        for (size_t i = 0; i < ms.size(); ++i)
+          if (got[i].ranked.size() != std::min<size_t>(t + 1, want[i].ranked.size()) ||
+              got[i].ranked.front().id != want[i].ranked.front().id)
+            ++wrong;
+      }
+    });
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(queue.pending(), 0u);
 }
 
 TEST_F(IndexTest, IndexedLinkingEqualsReEncoding) {
@@ -178,7 +247,7 @@ namespace {
 const std::vector<std::string> kEighteen{"PER",  "LOC",  "ORG",   "ANIM", "BIO", "CEL",   "DIS",   "EVE",  "FOOD",
                                         "INST", "MEDIA", "MON", "NUM",  "PHYS", "PLANT", "SUPER", "TIME", "VEHI"};
 
-// The fixture's NER classifier over the 18 classes of SPEC.
+// The fixture's NER classifier over the 18 classes of docs/reference.md.
 NerClassifier fixture_classifier() {
   LoadOptions lo;
   lo.vocab = kFix + "/hf";

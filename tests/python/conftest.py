@@ -2,7 +2,7 @@
 
 The package under test is the one this build made, ${build}/python/ner4el (the module beside a copy
 of python/ner4el/, with a dist-info that carries the spaCy entry point), put first on sys.path by
-ctest's PYTHONPATH; test_installed.py checks the copy `pip install .` put into .venv. Paths come from
+ctest's PYTHONPATH; test_installed.py checks the copy scripts/install-python put into .venv. Paths come from
 the environment ctest sets: NER4EL_TOOL (the CLI), NER4EL_SHARED_DATA, NER4EL_SOURCE_DIR.
 """
 import json

@@ -1,4 +1,4 @@
-"""The package `pip install .` put into .venv (the README's set-up), and the README's Python examples
+"""The package scripts/install-python put into .venv (the README's set-up), and the README's Python examples
 run exactly as printed with it."""
 import os
 import re
@@ -34,7 +34,7 @@ def test_pip_installed_the_package_into_the_venv(tmp_path):
     out = run_installed(["-c", "import ner4el, importlib.metadata as m; print(ner4el.__file__); print(ner4el.__version__); "
                          "print([e.value for e in m.entry_points(group='spacy_factories') if e.name == 'ner4el_linker'])"],
                         cwd=tmp_path)
-    assert out.returncode == 0, "ner4el is not installed in .venv: run .venv/bin/pip install --no-build-isolation --no-deps .\n" + out.stderr
+    assert out.returncode == 0, "ner4el is not installed in .venv: run scripts/install-python\n" + out.stderr
     path, version, entry = out.stdout.splitlines()
     assert "site-packages" in path and path.startswith(os.path.dirname(os.path.dirname(VENV_PYTHON)))
     assert version == "0.1.0"

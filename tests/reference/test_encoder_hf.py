@@ -44,7 +44,7 @@ def hf_vectors(model, tok, mentions=True):
     """Mention vectors at the mention position and entity vectors at [CLS], as the release's forward()."""
     model.eval()
     ms = [release_mention_input(tok, r) for r in rows()] if mentions else [([0], 0)]
-    width = max(len(m[0]) for m in ms)  # an input can be longer than W (SPEC): pad the batch to it
+    width = max(len(m[0]) for m in ms)  # an input can be longer than W (docs/reference.md): pad the batch to it
     ids = torch.tensor([m[0] + [0] * (width - len(m[0])) for m in ms])
     pos = torch.tensor([m[1] for m in ms])
     with torch.no_grad():

@@ -31,7 +31,7 @@ HOSTILE = [
 
 
 def release_texts():
-    """The texts the release tokenizes (SPEC "Input encoding") for every mention of the shared sets."""
+    """The texts the release tokenizes (docs/reference.md "Input encoding") for every mention of the shared sets."""
     out = []
     for r in shared_mentions():
         out.append("[CLS]" + r["left_context"])

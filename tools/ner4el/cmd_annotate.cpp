@@ -7,19 +7,20 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "output.h"
+#include "ner4el/files.h"
 #include "ner4el/link_json.h"
 #include "linker_setup.h"
 #include "release_flags.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 #include "ner4el/pipeline.h"
 
 namespace ner4el::cli {
 
 void add_annotate_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, vocab, index, text, input, output;
+    std::string kb, model, vocab, index, ner_model, text, input, output;
     LinkOptions opt;
     SpotterOptions spot;
     bool all_case = false;
@@ -39,6 +40,9 @@ void add_annotate_command(CLI::App& app) {
                   "fitted prior weights");
   cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder it was trained from");
   cmd->add_option("--index", a->index, "entity-vector index from 'ner4el index' (made with the same model)");
+  cmd->add_option("--ner-model", a->ner_model, "NER classifier for --ner-cd / --ner-cg");
+  cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
+  cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
   auto* text = cmd->add_option("--text", a->text, "one document given on the command line");
   cmd->add_option("-i,--input", a->input, "documents file ('-' for standard input)")->excludes(text);
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
@@ -52,7 +56,7 @@ void add_annotate_command(CLI::App& app) {
   cmd->callback([a, pf] {
     if (a->text.empty() && a->input.empty()) throw InvalidArgument("give --text or -i FILE");
     a->spot.require_capital = !a->all_case;
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, "", *pf, a->spot);
+    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf, a->spot);
     std::istringstream given(a->text);
     const bool from_text = !a->text.empty();
     std::optional<InputFile> input;

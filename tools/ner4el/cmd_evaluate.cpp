@@ -79,30 +79,29 @@ void add_evaluate_command(CLI::App& app) {
                 "mention-detection precision/recall/F1 and strong-match linking F1 against the gold spans (in-KB)");
   cmd->add_option("--threshold", a->spot.threshold, "with --end-to-end: lowest detection score kept")->capture_default_str();
   cmd->callback([a, rf, pf] {
-    configure_threads();
     a->opt.quirks = rf->resolve();
     if (a->aquaint_k <= 0) a->aquaint_k = a->opt.quirks.aquaint_k5 ? 5 : a->opt.k;
-    LinkOptions aq = a->opt;
-    aq.k = a->aquaint_k;
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf, a->spot);
     if (a->end_to_end) return end_to_end_report(*setup.pipeline, a->data, a->opt.quirks.title_last_wins, a->json);
-    auto setup_aq =
-        a->aquaint_k != a->opt.k ? make_linker(a->kb, a->model, a->vocab, a->index, aq, a->ner_model, *pf) : LinkerSetup{};
     Progress progress;
     nlohmann::json sets = nlohmann::json::array();
     std::map<std::string, double> columns;
     for (const auto& path : a->data) {
       auto mentions = read_mentions(path, {.require_output = true});
       const std::string column = paper_column(path);
-      const Linker& linker = (column == "AQUAINT" && setup_aq.linker) ? *setup_aq.linker : *setup.linker;
-      auto c = evaluate(linker, *setup.kb, mentions, 64, [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); },
-                        a->opt.quirks.title_last_wins);
+      // AQUAINT with its own K (the release's 5), as a per-call option of the same pipeline.
+      const int k = column == "AQUAINT" ? a->aquaint_k : a->opt.k;
+      LinkCallOptions call;
+      if (k != a->opt.k) call.k = k;
+      auto c = evaluate(*setup.linker, *setup.kb, mentions, 64,
+                        [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); },
+                        a->opt.quirks.title_last_wins, call);
       progress.done();
       const std::string name = std::filesystem::path(path).stem().string();
       sets.push_back({{"data", name}, {"column", column}, {"read", c.read}, {"not_in_alias_table", c.not_in_alias_table},
                       {"gold_unknown", c.gold_unknown}, {"no_candidates", c.no_candidates}, {"scored", c.scored},
                       {"recall", c.recall()}, {"accuracy", c.accuracy()},
-                      {"k", column == "AQUAINT" && setup_aq.linker ? a->aquaint_k : a->opt.k}});
+                      {"k", k}});
       columns[column.empty() ? name : column] = 100 * c.accuracy();
     }
     const std::string system = setup.kind() + (a->opt.ner_cg ? " + NER-CG" : "") + (a->opt.ner_cd ? " + NER-CD" : "") +

@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "output.h"
+#include "ner4el/files.h"
+#include "ner4el/json.h"
 #include "ner4el/link_json.h"
 #include "linker_setup.h"
 #include "release_flags.h"
@@ -45,10 +46,8 @@ void add_link_command(CLI::App& app) {
   cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
   cmd->callback([a, rf, pf] {
-    configure_threads();
     a->opt.quirks = rf->resolve();
     auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf);
-    const Linker* linker = setup.linker;
     InputFile input(a->input, "input");
     std::istream* in = &input.stream();
     const std::string& name = input.name();
@@ -65,7 +64,7 @@ void add_link_command(CLI::App& app) {
     std::vector<Pending> pending;
     std::vector<Mention> batch;
     auto flush = [&] {
-      auto results = linker->link(batch);
+      auto results = setup.pipeline->link(batch);
       size_t r = 0;
       for (auto& p : pending) {
         if (!p.valid) {
@@ -98,8 +97,8 @@ void add_link_command(CLI::App& app) {
       ++n;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       try {
-        batch.push_back(parse_mention(line, name, n));
-        auto j = nlohmann::json::parse(line);
+        auto j = parse_json(line, location(name, n));
+        batch.push_back(mention_from_json(j, name, n));
         j["line"] = n;
         pending.push_back({n, std::move(j), true});
       } catch (const FormatError& e) {

@@ -5,12 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "output.h"
+#include "ner4el/files.h"
 #include "ner4el/default_model.h"
 #include "linker_setup.h"
 #include "release_flags.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 #include "ner4el/kb.h"
 #include "ner4el/model.h"
 #include "ner4el/runtime.h"

@@ -6,6 +6,7 @@
 #include "ner4el/default_model.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 #include "ner4el/tokenizer.h"
 
 namespace ner4el::cli {

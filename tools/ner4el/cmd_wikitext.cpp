@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "ner4el/pipeline.h"
 #include "ner4el/wikipedia.h"
-#include "output.h"
+#include "ner4el/files.h"
 
 namespace ner4el::cli {
 

@@ -20,7 +20,7 @@ namespace ner4el::cli {
 struct LinkerSetup {
   std::unique_ptr<Pipeline> pipeline;
   const KnowledgeBase* kb = nullptr;
-  const Linker* linker = nullptr;
+  const Linker* linker = nullptr;  ///< the pipeline's (its batch queue when it has an encoder)
   const LinkerModel* model = nullptr;  ///< null for the count prior
   std::string kind() const { return pipeline ? pipeline->description() : ""; }
 };
@@ -32,11 +32,9 @@ inline const char* const kDtypeHelp =
 inline const char* const kDeviceHelp =
     "where the encoder runs: cpu, cuda or cuda:N (needs a CUDA libtorch build; README, \"GPU builds\")";
 
-/// Resolves --dtype for --device and sets the thread pools for it (configure_threads).
+/// Resolves --dtype for --device and sets the thread pools for it (resolve_compute).
 inline std::string use_dtype(const std::string& flag, const std::string& device = "cpu") {
-  std::string dtype = resolve_dtype(flag, resolve_device(device));
-  configure_threads(0, dtype);
-  return dtype;
+  return resolve_compute({device, flag, 0}).dtype;
 }
 
 /// The prior weights of --prior-weight / --rank-weight, or of the default linker when not given.
@@ -68,7 +66,8 @@ inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
 /// stderr. ner_model: the NER classifier for NER-CD / NER-CG.
 inline LinkerSetup make_linker(const std::string& kb_dir, const std::string& model, const std::string& vocab,
                                const std::string& index, LinkOptions options, const std::string& ner_model = "",
-                               const PriorFlags& prior = {}, const SpotterOptions& spotter = {}) {
+                               const PriorFlags& prior = {}, const SpotterOptions& spotter = {},
+                               const BatchQueueOptions& batch = {}) {
   PipelineConfig c;
   c.kb = kb_dir;
   c.model = model;
@@ -82,6 +81,7 @@ inline LinkerSetup make_linker(const std::string& kb_dir, const std::string& mod
   c.rank_weight = prior.rank_weight;
   c.link = options;
   c.spotter = spotter;
+  c.batch = batch;
   LinkerSetup s;
   s.pipeline = std::make_unique<Pipeline>(Pipeline::open(c));
   for (const auto& n : s.pipeline->notices()) std::cerr << (n.rfind("warning: ", 0) == 0 ? "" : "note: ") << n << "\n";

@@ -11,8 +11,7 @@ int main(int argc, char** argv) {
   CLI::App app{"ner4el: named-entity-aware entity linking (NER4EL) in C++.\n"
                "Run 'ner4el <command> --help' for the options of a command."};
   app.set_version_flag("--version,-V", [] {
-    const std::string dtype = ner4el::resolve_dtype("auto");
-    ner4el::configure_threads(0, dtype);
+    const std::string dtype = ner4el::resolve_compute({}).dtype;
     auto info = ner4el::runtime_info();
     const std::string products = dtype == "fp32" ? "OpenBLAS" : "oneDNN on libtorch's OpenMP pool";
     return std::string("ner4el ") + NER4EL_VERSION + "\ndefault dtype " + dtype + " (--dtype auto on this CPU): matrix products in " +

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ner4el/model.h"
+#include "ner4el/bert_config.h"
 
 namespace ner4el {
 
@@ -102,7 +102,7 @@ torch::Tensor mention_vectors(const torch::Tensor& hidden, const torch::Tensor& 
 /// Entity vectors: hidden[:, 0] -> [B, H].
 torch::Tensor entity_vectors(const torch::Tensor& hidden);
 /// Bi-encoder scores of one mention batch: mv [M, H], ev [M, K, H] -> cosine [M, K] (eps 1e-6),
-/// min-max normalised per row (SPEC "Model").
+/// min-max normalised per row (docs/reference.md "Model").
 torch::Tensor normalised_scores(const torch::Tensor& mv, const torch::Tensor& ev);
 
 }  // namespace ner4el

@@ -1,6 +1,7 @@
-// Where a command reads and writes: an input file or standard input ("-"), and an output file
-// written whole (to FILE.tmp, renamed at the end; removed if the command fails half-way) or
-// standard output.
+// Files in and out (base layer): an input file or standard input ("-"), and an output file written
+// whole (to FILE.tmp, renamed at the end; removed if the work fails half-way) or standard output.
+// Every file the project writes goes through OutputFile or replace_dir, so a reader sees the old
+// file or the new one, never half of one.
 #pragma once
 
 #include <filesystem>
@@ -11,7 +12,7 @@
 
 #include "ner4el/error.h"
 
-namespace ner4el::cli {
+namespace ner4el {
 
 /// A command's input: path "-" is standard input. @throws InvalidArgument for a directory (which
 /// opens and reads as empty), NotFound when the file cannot be opened.
@@ -69,4 +70,9 @@ class OutputFile {
   bool committed_ = false;
 };
 
-}  // namespace ner4el::cli
+/// Puts the finished directory tmp in place of dir: an existing dir is renamed to dir + ".old" first
+/// and removed once tmp is in place (a kill between the two renames leaves dir.old, which the next
+/// call removes). @throws std::filesystem::filesystem_error when a rename fails.
+void replace_dir(const std::string& tmp, const std::string& dir);
+
+}  // namespace ner4el

@@ -1,5 +1,5 @@
 // The server's requests, parsed and checked without the model (so fuzz/fuzz_http reaches all of it):
-// the bodies of POST /link, POST /annotate and REL's POST / as cmd_serve.cpp answers them.
+// the bodies of POST /link, POST /annotate and REL's POST / as server.cpp answers them.
 #pragma once
 
 #include <cstddef>
@@ -9,9 +9,10 @@
 #include <vector>
 
 #include "ner4el/dataset.h"
+#include "ner4el/json.h"
 #include "ner4el/pipeline.h"
 
-namespace ner4el::cli {
+namespace ner4el::server {
 
 /// A request the server refuses: its HTTP status (400 malformed, 413 too large, 422 valid JSON
 /// that does not fit the text) and the message of the JSON error.
@@ -61,4 +62,4 @@ struct RelRequest {
 /// @throws RequestError 400, 413 past max_spans, 422 for spans outside the text.
 RelRequest parse_rel_request(const nlohmann::json& body, size_t max_spans);
 
-}  // namespace ner4el::cli
+}  // namespace ner4el::server

@@ -1,8 +1,9 @@
 #include "requests.h"
 
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 
-namespace ner4el::cli {
+namespace ner4el::server {
 
 nlohmann::json parse_request_body(const std::string& raw) {
   try {
@@ -62,7 +63,7 @@ LinkRequest parse_link_request(const nlohmann::json& body, size_t max_mentions) 
                                 std::to_string(max_mentions) + " (--max-mentions)");
   for (size_t i = 0; i < r.items.size(); ++i) {
     try {
-      r.mentions.push_back(parse_mention(r.items[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "request", 0));
+      r.mentions.push_back(mention_from_json(r.items[i], "request", 0));
     } catch (const FormatError& e) {
       std::string msg = e.what();
       msg.replace(0, std::string("request").size(), "mentions[" + std::to_string(i) + "]");
@@ -123,4 +124,4 @@ RelRequest parse_rel_request(const nlohmann::json& body, size_t max_spans) {
   return r;
 }
 
-}  // namespace ner4el::cli
+}  // namespace ner4el::server
