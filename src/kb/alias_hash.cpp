@@ -1,4 +1,5 @@
 #include "kb/alias_hash.h"
+#include "ner4el/files.h"
 
 #include <cstring>
 #include <filesystem>
@@ -60,10 +61,9 @@ void AliasHashWriter::write() {
   data_.close();
   if (!data_) throw Error("write to " + path_ + ".data failed (disk full?)");
   const std::string& path = path_;
-  const std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error("cannot write " + tmp);
+    OutputFile file(path);
+    std::ostream& out = file.stream();
     uint32_t version = 1, zero = 0;
     uint64_t n = slots_.size(), data_offset = kHeader + n * 8;
     out.write(kMagic, 8);
@@ -76,9 +76,9 @@ void AliasHashWriter::write() {
     std::ifstream spool(path + ".data", std::ios::binary);
     if (data_size_ > 0) out << spool.rdbuf();  // (inserting an empty buffer sets failbit)
     if (!out || static_cast<uint64_t>(out.tellp()) != data_offset + data_size_)
-      throw Error("write to " + tmp + " failed (disk full?)");
+      throw Error("write to " + path + ".tmp failed (disk full?)");
+    file.commit();
   }
-  std::filesystem::rename(tmp, path);
   std::filesystem::remove(path + ".data");
 }
 

@@ -25,8 +25,10 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------------------------
 // BertConfig
 
-BertConfig BertConfig::from_json_text(const std::string& text, const std::string& source) {
-  nlohmann::json j = parse_json(text, source);
+namespace {
+
+/// A BERT configuration from config.json already parsed (a ner4el folder nests it under "bert").
+BertConfig bert_config_from(nlohmann::json j, const std::string& source) {
   if (!j.is_object()) throw FormatError(source + ": expected a JSON object (a BERT config.json)");
   if (j.contains("bert")) j = j["bert"];  // ner4el model folders nest it
   if (!j.is_object()) throw FormatError(location(source, 0, "bert") + ": expected an object");
@@ -72,12 +74,23 @@ BertConfig BertConfig::from_json_text(const std::string& text, const std::string
   return c;
 }
 
-BertConfig BertConfig::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw NotFound("cannot open model configuration " + path);
+std::string read_text_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw NotFound("cannot open " + std::string(what) + " " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return from_json_text(ss.str(), path);
+  if (in.bad()) throw Error("cannot read " + std::string(what) + " " + path);
+  return ss.str();
+}
+
+}  // namespace
+
+BertConfig BertConfig::from_json_text(const std::string& text, const std::string& source) {
+  return bert_config_from(parse_json(text, source), source);
+}
+
+BertConfig BertConfig::from_file(const std::string& path) {
+  return from_json_text(read_text_file(path, "model configuration"), path);
 }
 
 std::string BertConfig::to_json_text() const {
@@ -121,28 +134,37 @@ namespace {
 
 constexpr int kModelFormatVersion = 1;
 
+/// A model's files and what they are, decided once: config.json is read and parsed once, and gives
+/// both the BERT shape and (in a ner4el folder) the recorded settings.
 struct ModelFiles {
   std::string config, weights, vocab;
-  bool ner4el = false;  // our own folder format
-  nlohmann::json meta;  // our config.json (ner4el format only)
+  BertConfig bert;
+  bool ner4el = false;        // our own folder format (else a Hugging Face folder or a release file)
+  nlohmann::json meta;        // our config.json (ner4el format only)
+  bool mean_pooling = false;  // a sentence-transformers folder (1_Pooling/config.json says mean)
 };
+
+std::string find_weights(const fs::path& p, const std::string& path) {
+  if (!fs::is_directory(p)) return p.string();
+  for (const char* w : {"model.safetensors", "pytorch_model.bin"})
+    if (fs::exists(p / w)) return (p / w).string();
+  throw NotFound(path + ": no model.safetensors or pytorch_model.bin in this folder (expected a Hugging Face or ner4el model folder)");
+}
+
+bool says_mean_pooling(const fs::path& pooling) {
+  std::error_code ec;
+  if (!fs::exists(pooling, ec)) return false;
+  const nlohmann::json j = parse_json(read_text_file(pooling.string(), "pooling configuration"), pooling.string());
+  if (!j.is_object()) throw FormatError(pooling.string() + ": expected a JSON object (sentence-transformers' pooling)");
+  return j.value("pooling_mode_mean_tokens", false) == true;
+}
 
 ModelFiles locate(const std::string& path, const LoadOptions& opt) {
   ModelFiles f;
   fs::path p(path);
   if (!fs::exists(p)) throw NotFound(path + ": no such model file or folder");
   fs::path dir = fs::is_directory(p) ? p : p.parent_path();
-  if (fs::is_directory(p)) {
-    for (const char* w : {"model.safetensors", "pytorch_model.bin"})
-      if (fs::exists(p / w)) {
-        f.weights = (p / w).string();
-        break;
-      }
-    if (f.weights.empty())
-      throw NotFound(path + ": no model.safetensors or pytorch_model.bin in this folder (expected a Hugging Face or ner4el model folder)");
-  } else {
-    f.weights = p.string();
-  }
+  f.weights = find_weights(p, path);
   for (const fs::path& c : {dir / "config.json", opt.vocab.empty() ? fs::path() : fs::path(opt.vocab) / "config.json"})
     if (!c.empty() && fs::is_regular_file(c)) {
       f.config = c.string();
@@ -151,24 +173,26 @@ ModelFiles locate(const std::string& path, const LoadOptions& opt) {
   if (f.config.empty())
     throw NotFound(path + ": no config.json beside the weights; put the encoder's Hugging Face config.json there, or pass "
                    "--vocab with the Hugging Face folder (config.json + vocab.txt) the model was trained from");
-  std::ifstream in(f.config);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    auto j = nlohmann::json::parse(ss.str());
-    if (j.value("format", "") == "ner4el-model") {
-      f.ner4el = true;
-      f.meta = j;
-      int v = j.value("format_version", 0);
-      if (v > kModelFormatVersion)
-        throw FormatError(f.config + ": ner4el model format version " + std::to_string(v) +
-                          ", this build reads up to version " + std::to_string(kModelFormatVersion) + "; upgrade ner4el");
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(f.config + ": not valid JSON: " + e.what());
+  nlohmann::json j = parse_json(read_text_file(f.config, "model configuration"), f.config);
+  if (j.is_object() && j.value("format", "") == "ner4el-model") {
+    f.ner4el = true;
+    const int v = j.value("format_version", 0);
+    if (v > kModelFormatVersion)
+      throw FormatError(f.config + ": ner4el model format version " + std::to_string(v) + ", this build reads up to version " +
+                        std::to_string(kModelFormatVersion) + "; upgrade ner4el");
+  } else {
+    f.mean_pooling = says_mean_pooling(fs::path(f.config).parent_path() / "1_Pooling" / "config.json");
   }
+  f.bert = bert_config_from(j, f.config);
+  if (f.ner4el) f.meta = std::move(j);
   f.vocab = !opt.vocab.empty() ? opt.vocab : dir.string();
   return f;
+}
+
+/// The kind a ner4el folder records ("linker", "ner_classifier"). @throws FormatError for another.
+void expect_kind(const ModelFiles& files, const std::string& kind) {
+  if (files.ner4el && files.meta.value("kind", "") != kind)
+    throw FormatError(files.config + ": this ner4el model is a '" + files.meta.value("kind", "?") + "', not a " + kind);
 }
 
 /// Writes a ner4el model folder (config.json with meta's fields, vocab.txt, model.safetensors) into
@@ -340,25 +364,12 @@ LinkerModel LinkerModel::load(const std::string& path, const LoadOptions& opt) {
   impl->window = files.ner4el ? files.meta.value("window", opt.window) : opt.window;
   impl->ner_r = files.ner4el ? files.meta.value("ner_r", opt.ner_r) : opt.ner_r;
   std::string style = opt.style;
-  if (style == "auto") {
-    style = "release";
-    if (files.ner4el) {
-      style = files.meta.value("style", "release");
-    } else {
-      const fs::path pooling = fs::path(files.config).parent_path() / "1_Pooling" / "config.json";
-      if (fs::is_regular_file(pooling)) {
-        std::ifstream pin(pooling);
-        nlohmann::json pj = nlohmann::json::parse(pin, nullptr, /*allow_exceptions=*/false);
-        if (pj.is_object() && pj.value("pooling_mode_mean_tokens", false) == true) style = "sentence";
-      }
-    }
-  }
+  if (style == "auto") style = files.ner4el ? files.meta.value("style", "release") : files.mean_pooling ? "sentence" : "release";
   if (style != "release" && style != "sentence")
     throw InvalidArgument("model style must be release, sentence or auto, got '" + style + "'");
   impl->sentence = style == "sentence";
-  if (files.ner4el && files.meta.value("kind", "") != "linker")
-    throw FormatError(files.config + ": this ner4el model is a '" + files.meta.value("kind", "?") + "', not a linker");
-  BertConfig cfg = BertConfig::from_file(files.config);
+  expect_kind(files, "linker");
+  const BertConfig& cfg = files.bert;
   StateDict sd = read_state_dict(files.weights, opt.keep_half_precision);
   auto make = [&](const std::string& prefix) {
     BertEncoder enc(cfg);
@@ -500,13 +511,12 @@ NerClassifier NerClassifier::load(const std::string& path, const std::vector<std
   auto impl = std::make_unique<Impl>();
   impl->classes = classes;
   impl->window = opt.window;
+  expect_kind(files, "ner_classifier");
   if (files.ner4el) {
-    if (files.meta.value("kind", "") != "ner_classifier")
-      throw FormatError(files.config + ": this ner4el model is a '" + files.meta.value("kind", "?") + "', not a ner_classifier");
     impl->classes = files.meta.value("classes", std::vector<std::string>{});
     impl->window = files.meta.value("window", opt.window);
   }
-  BertConfig cfg = BertConfig::from_file(files.config);
+  const BertConfig& cfg = files.bert;
   StateDict sd = read_state_dict(files.weights, opt.keep_half_precision);
   std::vector<std::string> warnings;
   impl->encoder = BertEncoder(cfg);

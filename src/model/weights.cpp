@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "io/mapped_file.h"
+#include "ner4el/files.h"
 #include "io/pickle.h"
 #include "io/weights_layout.h"
 #include "ner4el/dataset.h"
@@ -121,17 +122,13 @@ void write_safetensors(const std::string& path, const StateDict& tensors, const 
   std::string header = h.dump();
   // Pad with spaces so the data starts 64-byte aligned (memory-mappable); readers ignore the spaces.
   header.append((64 - (8 + header.size()) % 64) % 64, ' ');
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error("cannot write " + tmp);
-    uint64_t n = header.size();
-    out.write(reinterpret_cast<const char*>(&n), 8);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const auto& t : ordered) out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
-    if (!out) throw Error("write to " + tmp + " failed (disk full?)");
-  }
-  fs::rename(tmp, path);
+  OutputFile file(path);
+  std::ostream& out = file.stream();
+  uint64_t n = header.size();
+  out.write(reinterpret_cast<const char*>(&n), 8);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  for (const auto& t : ordered) out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+  file.commit();
 }
 
 }  // namespace ner4el

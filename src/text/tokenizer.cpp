@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 #include "base/unicode.h"
 
 namespace ner4el {
@@ -39,12 +40,7 @@ std::vector<std::string> read_vocab_txt(const fs::path& path) {
 // tokenizer.json: {"model": {"type": "WordPiece", "vocab": {tok: id}}, "added_tokens": [...]}
 std::vector<std::string> read_tokenizer_json(const fs::path& path,
                                              std::vector<std::pair<std::string, int>>& added) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(path.string() + ": not valid JSON: " + e.what());
-  }
+  const nlohmann::json j = parse_json(read_file(path), path.string());
   const auto model = j.find("model");
   if (model == j.end() || !model->is_object())
     throw FormatError(location(path.string(), 0, "model") + ": missing (expected a Hugging Face tokenizer.json)");
@@ -125,12 +121,7 @@ WordPieceTokenizer WordPieceTokenizer::from_path(const std::string& path_str, To
   }
   if (!dir.empty() && fs::exists(dir / "added_tokens.json")) {
     const auto file = (dir / "added_tokens.json").string();
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_file(file));
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(file + ": not valid JSON: " + e.what());
-    }
+    const nlohmann::json j = parse_json(read_file(file), file);
     if (!j.is_object()) throw FormatError(file + ": expected an object {token: id}");
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (!it.value().is_number_integer())

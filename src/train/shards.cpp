@@ -135,13 +135,11 @@ std::optional<ShardedSet> ShardedSet::open(const std::string& dir, const std::st
   std::ifstream in(meta_path);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   if (text.size() > (1 << 16)) throw FormatError(meta_path.string() + ": implausibly large (" + std::to_string(text.size()) + " bytes)");
-  check_json_depth(text, meta_path.string());
-  nlohmann::json m = nlohmann::json::parse(text, nullptr, false);
+  const nlohmann::json m = parse_json(text, meta_path.string());
   auto field = [&](const char* f) -> const nlohmann::json& {
     if (!m.is_object() || !m.contains(f)) throw FormatError(location(meta_path.string(), 0, f) + ": missing");
     return m[f];
   };
-  if (m.is_discarded()) throw FormatError(meta_path.string() + ": not valid JSON");
   if (!field("key").is_string() || !field("version").is_number_integer() || field("key") != key || field("version") != kShardVersion)
     return std::nullopt;  // another run's data: prepared again
   for (const char* f : {"shards", "examples", "dropped"})

@@ -31,6 +31,7 @@
 #include <unordered_set>
 
 #include "kb/alias_hash.h"
+#include "ner4el/files.h"
 #include "kb/writer.h"
 #include "ner4el/error.h"
 #include "ner4el/text.h"
@@ -335,13 +336,9 @@ ChunkCounts parse_chunk(const wiki::DumpPlan& plan, size_t i, const Work& work, 
   pages.commit();
   links.commit();
   if (mentions) mentions->commit();
-  const std::string done = work.chunk(i, "done");
-  {
-    std::ofstream out(done + ".tmp");
-    out << n.json().dump() << "\n";
-    if (!out) throw Error("cannot write " + done + ".tmp");
-  }
-  fs::rename(done + ".tmp", done);
+  OutputFile done(work.chunk(i, "done"));
+  done.stream() << n.json().dump() << "\n";
+  done.commit();
   return n;
 }
 
@@ -529,10 +526,9 @@ void prepare_work_dir(const Work& work, const nlohmann::json& key) {
       const std::string name = e.path().filename().string();
       if (name.rfind("chunk-", 0) == 0 || name.rfind("aliases-run-", 0) == 0 || name == "plan.json") fs::remove(e.path());
     }
-    std::ofstream out(plan.string() + ".tmp");
-    out << key.dump() << "\n";
-    out.close();
-    fs::rename(plan.string() + ".tmp", plan);
+    OutputFile out(plan.string());
+    out.stream() << key.dump() << "\n";
+    out.commit();
   }
   for (const auto& e : fs::directory_iterator(work.dir)) {  // what a killed run left half-written
     const std::string name = e.path().filename().string();

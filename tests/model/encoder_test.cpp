@@ -160,6 +160,33 @@ TEST(Encoder, OwnFormatRoundTrip) {
   }
 }
 
+// What a folder is gets decided once, from one reading of its config.json: a saved linker is not
+// taken for a classifier, and a sentence-transformers pooling file that cannot be read is an error
+// naming it, not a silent switch to another way of reading vectors.
+TEST(Encoder, FolderKindAndPoolingAreReadOnce) {
+  test::TempDir dir;
+  LinkerModel::load(kFix + "/ner4el.ckpt", with_vocab()).save(dir.file("model"));
+  try {
+    NerClassifier::load(dir.file("model"), {"PER"});
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a 'linker', not a ner_classifier"), std::string::npos) << e.what();
+  }
+  const std::string hf = dir.file("hf");
+  std::filesystem::copy(kFix + "/hf", hf, std::filesystem::copy_options::recursive);
+  EXPECT_FALSE(LinkerModel::load(hf).input_encoder().options().sentence_style);
+  std::filesystem::create_directories(hf + "/1_Pooling");
+  test::write_file(hf + "/1_Pooling/config.json", "{\"pooling_mode_mean_tokens\": true}");
+  EXPECT_TRUE(LinkerModel::load(hf).input_encoder().options().sentence_style);
+  test::write_file(hf + "/1_Pooling/config.json", "{\"pooling_mode_mean_tokens\": tru");
+  try {
+    LinkerModel::load(hf);
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("1_Pooling/config.json: not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
 // Smallest cosine between rows of got and the reference's rows.
 double min_cosine(const std::vector<float>& got, const nlohmann::json& want) {
   double worst = 1;

@@ -10,7 +10,6 @@
 #include "ner4el/files.h"
 #include "ner4el/link_json.h"
 #include "linker_setup.h"
-#include "release_flags.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/json.h"
@@ -20,8 +19,7 @@ namespace ner4el::cli {
 
 void add_annotate_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, vocab, index, ner_model, text, input, output;
-    LinkOptions opt;
+    std::string text, input, output;
     SpotterOptions spot;
     bool all_case = false;
     int batch = 16;
@@ -34,15 +32,7 @@ void add_annotate_command(CLI::App& app) {
       "code points, end exclusive), byte_start, byte_end (UTF-8), mention, detection_score, entity_id, title, class, "
       "score, alternatives}]}. Mentions are the KB's aliases found in the text (longest match first, names only "
       "unless --all-case)");
-  cmd->add_option("--kb", a->kb, "knowledge-base directory (e.g. from 'ner4el kb build --from wordnet')")->required();
-  cmd->add_option("--model", a->model,
-                  "linker model, or 'prior' for the count prior; default: the installed pretrained encoder with the "
-                  "fitted prior weights");
-  cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder it was trained from");
-  cmd->add_option("--index", a->index, "entity-vector index from 'ner4el index' (made with the same model)");
-  cmd->add_option("--ner-model", a->ner_model, "NER classifier for --ner-cd / --ner-cg");
-  cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
-  cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
+  auto pf = add_pipeline_flags(cmd);
   auto* text = cmd->add_option("--text", a->text, "one document given on the command line");
   cmd->add_option("-i,--input", a->input, "documents file ('-' for standard input)")->excludes(text);
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
@@ -50,13 +40,10 @@ void add_annotate_command(CLI::App& app) {
   cmd->add_option("--max-tokens", a->spot.max_tokens, "longest mention tried, in tokens")->capture_default_str();
   cmd->add_flag("--all-case", a->all_case, "also spot aliases that are not capitalised (e.g. lower-cased text)");
   cmd->add_option("--batch", a->batch, "documents linked together")->capture_default_str();
-  cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
-  cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
-  auto pf = add_prior_flags(cmd);
   cmd->callback([a, pf] {
     if (a->text.empty() && a->input.empty()) throw InvalidArgument("give --text or -i FILE");
     a->spot.require_capital = !a->all_case;
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf, a->spot);
+    auto setup = make_linker(*pf, a->spot);
     std::istringstream given(a->text);
     const bool from_text = !a->text.empty();
     std::optional<InputFile> input;

@@ -10,7 +10,6 @@
 #include "ner4el/pipeline.h"
 #include "ner4el/runtime.h"
 #include "progress.h"
-#include "release_flags.h"
 
 namespace ner4el::cli {
 
@@ -48,9 +47,7 @@ void end_to_end_report(const Pipeline& pipeline, const std::vector<std::string>&
 
 void add_evaluate_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, vocab, index, ner_model;
     std::vector<std::string> data;
-    LinkOptions opt;
     int aquaint_k = 0;
     bool json = false, end_to_end = false;
     SpotterOptions spot;
@@ -58,31 +55,19 @@ void add_evaluate_command(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("evaluate", "In-KB accuracy and candidate recall per data set, with the drop counts, "
                                              "and the paper's table (Markdown, or --json)");
-  cmd->add_option("--kb", a->kb, "knowledge base")->required();
+  auto pf = add_pipeline_flags(cmd);
   cmd->add_option("--data", a->data, "data sets (NER4EL JSON Lines with gold 'output')")->required();
-  cmd->add_option("--model", a->model,
-                  "trained linker, or 'prior' for the count-prior baseline (default: the installed pretrained "
-                  "encoder with the fitted prior weights)");
-  cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
-  cmd->add_option("--index", a->index, "entity-vector index made with the same model");
-  cmd->add_option("--ner-model", a->ner_model, "NER classifier (ner_classifier.pt or a converted folder)");
-  cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
-  cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
-
-  cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
   cmd->add_option("--aquaint-k", a->aquaint_k, "candidates for AQUAINT (default: -k; 5 with --release-compat, as the release)");
-  auto rf = add_release_flags(cmd);
-  auto pf = add_prior_flags(cmd);
   cmd->add_flag("--json", a->json, "print JSON instead of Markdown");
   cmd->add_flag("--end-to-end", a->end_to_end,
                 "raw text in: find the mentions of each record's text (left + mention + right) and link them; report "
                 "mention-detection precision/recall/F1 and strong-match linking F1 against the gold spans (in-KB)");
   cmd->add_option("--threshold", a->spot.threshold, "with --end-to-end: lowest detection score kept")->capture_default_str();
-  cmd->callback([a, rf, pf] {
-    a->opt.quirks = rf->resolve();
-    if (a->aquaint_k <= 0) a->aquaint_k = a->opt.quirks.aquaint_k5 ? 5 : a->opt.k;
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf, a->spot);
-    if (a->end_to_end) return end_to_end_report(*setup.pipeline, a->data, a->opt.quirks.title_last_wins, a->json);
+  cmd->callback([a, pf] {
+    auto setup = make_linker(*pf, a->spot);
+    const LinkOptions& opt = pf->link();  // with the quirks resolved
+    if (a->aquaint_k <= 0) a->aquaint_k = opt.quirks.aquaint_k5 ? 5 : opt.k;
+    if (a->end_to_end) return end_to_end_report(*setup.pipeline, a->data, opt.quirks.title_last_wins, a->json);
     Progress progress;
     nlohmann::json sets = nlohmann::json::array();
     std::map<std::string, double> columns;
@@ -90,12 +75,12 @@ void add_evaluate_command(CLI::App& app) {
       auto mentions = read_mentions(path, {.require_output = true});
       const std::string column = paper_column(path);
       // AQUAINT with its own K (the release's 5), as a per-call option of the same pipeline.
-      const int k = column == "AQUAINT" ? a->aquaint_k : a->opt.k;
+      const int k = column == "AQUAINT" ? a->aquaint_k : opt.k;
       LinkCallOptions call;
-      if (k != a->opt.k) call.k = k;
+      if (k != opt.k) call.k = k;
       auto c = evaluate(*setup.linker, *setup.kb, mentions, 64,
                         [&](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); },
-                        a->opt.quirks.title_last_wins, call);
+                        opt.quirks.title_last_wins, call);
       progress.done();
       const std::string name = std::filesystem::path(path).stem().string();
       sets.push_back({{"data", name}, {"column", column}, {"read", c.read}, {"not_in_alias_table", c.not_in_alias_table},
@@ -104,10 +89,10 @@ void add_evaluate_command(CLI::App& app) {
                       {"k", k}});
       columns[column.empty() ? name : column] = 100 * c.accuracy();
     }
-    const std::string system = setup.kind() + (a->opt.ner_cg ? " + NER-CG" : "") + (a->opt.ner_cd ? " + NER-CD" : "") +
-                               (a->opt.quirks.any() ? " (release quirks)" : "");
+    const std::string system = setup.kind() + (opt.ner_cg ? " + NER-CG" : "") + (opt.ner_cd ? " + NER-CD" : "") +
+                               (opt.quirks.any() ? " (release quirks)" : "");
     if (a->json) {
-      std::cout << nlohmann::json{{"system", system}, {"release_quirks", a->opt.quirks.enabled()}, {"data_sets", sets}}.dump(2)
+      std::cout << nlohmann::json{{"system", system}, {"release_quirks", opt.quirks.enabled()}, {"data_sets", sets}}.dump(2)
                 << "\n";
       return;
     }

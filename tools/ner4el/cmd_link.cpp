@@ -9,7 +9,6 @@
 #include "ner4el/json.h"
 #include "ner4el/link_json.h"
 #include "linker_setup.h"
-#include "release_flags.h"
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/linker.h"
@@ -20,8 +19,7 @@ namespace ner4el::cli {
 
 void add_link_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, vocab, index, ner_model, input = "-", output;
-    LinkOptions opt;
+    std::string input = "-", output;
     int batch = 64;
   };
   auto a = std::make_shared<Args>();
@@ -29,25 +27,12 @@ void add_link_command(CLI::App& app) {
       "link", "Link mentions (NER4EL JSON Lines: mention, left_context, right_context, optional gold output) to KB "
               "entities; writes one JSON object per input line with entity_id, title, score and alternatives. A "
               "malformed line gives {\"line\": N, \"error\": ...} and the run goes on");
-  cmd->add_option("--kb", a->kb, "knowledge-base directory (e.g. from 'ner4el kb build --from wordnet')")->required();
-  cmd->add_option("--model", a->model,
-                  "trained linker (ner4el folder, NER4EL .ckpt, Hugging Face folder), or 'prior' for the count prior; "
-                  "default: the installed pretrained encoder with the fitted prior weights");
-  cmd->add_option("--vocab", a->vocab, "with a .ckpt: the Hugging Face folder (config.json, vocab.txt) it was trained from");
-  cmd->add_option("--batch", a->batch, "mentions encoded together")->capture_default_str();
-  cmd->add_option("--index", a->index, "entity-vector index from 'ner4el index' (made with the same model)");
-  cmd->add_option("--ner-model", a->ner_model, "NER classifier for --ner-cd / --ner-cg");
-  cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding");
-  cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
-  auto rf = add_release_flags(cmd);
-  auto pf = add_prior_flags(cmd);
+  auto pf = add_pipeline_flags(cmd);
   cmd->add_option("-i,--input", a->input, "mentions file, '-' for standard input")->capture_default_str();
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");
-  cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
-  cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
-  cmd->callback([a, rf, pf] {
-    a->opt.quirks = rf->resolve();
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf);
+  cmd->add_option("--batch", a->batch, "mentions encoded together")->capture_default_str();
+  cmd->callback([a, pf] {
+    auto setup = make_linker(*pf);
     InputFile input(a->input, "input");
     std::istream* in = &input.stream();
     const std::string& name = input.name();
@@ -84,7 +69,7 @@ void add_link_command(CLI::App& app) {
         }
         auto j = result_json(std::move(p.json), res);
         if (m.output) {  // the gold title's entity in this KB (null when it has none: not scorable)
-          auto g = setup.kb->id_of_title(*m.output, a->opt.quirks.title_last_wins);
+          auto g = setup.kb->id_of_title(*m.output, pf->link().quirks.title_last_wins);
           j["gold_id"] = g ? nlohmann::json(*g) : nlohmann::json();
         }
         *out << json_text(j) << "\n";

@@ -25,18 +25,14 @@ void write_npy(const std::string& path, const std::vector<float>& data, size_t r
                        std::to_string(cols) + "), }";
   header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
   header.push_back('\n');
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error("cannot write " + tmp);
-    out.write("\x93NUMPY\x01\x00", 8);
-    uint16_t n = static_cast<uint16_t>(header.size());
-    out.write(reinterpret_cast<const char*>(&n), 2);
-    out << header;
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(float)));
-    if (!out) throw Error("write to " + tmp + " failed");
-  }
-  std::filesystem::rename(tmp, path);
+  OutputFile file(path);
+  std::ostream& out = file.stream();
+  out.write("\x93NUMPY\x01\x00", 8);
+  uint16_t n = static_cast<uint16_t>(header.size());
+  out.write(reinterpret_cast<const char*>(&n), 2);
+  out << header;
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(float)));
+  file.commit();
 }
 
 std::vector<std::string> classes_of(const std::string& kb_dir, const std::string& list) {
@@ -150,13 +146,7 @@ void add_model_commands(CLI::App& app) {
         while (std::getline(*in, line)) {
           ++ln;
           if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-          nlohmann::json j;
-          check_json_depth(line, location(a->data, ln));
-          try {
-            j = nlohmann::json::parse(line);
-          } catch (const nlohmann::json::exception& e) {
-            throw FormatError(location(a->data, ln) + ": not valid JSON (" + e.what() + ")");
-          }
+          const nlohmann::json j = parse_json(line, location(a->data, ln));
           if (!j.is_object() || !j.contains("description") || !j["description"].is_string())
             throw FormatError(location(a->data, ln, "description") + ": missing or not a string");
           std::string cls = j.contains("class") && j["class"].is_string() ? j["class"].get<std::string>() : "";

@@ -11,7 +11,6 @@
 #include "../server/server.h"
 #include "commands.h"
 #include "linker_setup.h"
-#include "release_flags.h"
 
 namespace ner4el::cli {
 
@@ -38,11 +37,9 @@ void stop_on_signals() {
 
 void add_serve_command(CLI::App& app) {
   struct Args {
-    std::string kb, model, vocab, index, ner_model;
     server::ServerOptions server;
     int batch_wait_ms = 5;
     size_t max_batch = 64;
-    LinkOptions opt;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("serve",
@@ -53,13 +50,7 @@ void add_serve_command(CLI::App& app) {
                                  "GET /entity/{id}. Per-request options: k, top, ner_cd (and threshold, all_case for "
                                  "/annotate). Stops cleanly on SIGTERM/SIGINT");
   auto& s = a->server;
-  cmd->add_option("--kb", a->kb, "knowledge base")->required();
-  cmd->add_option("--model", a->model, "trained linker, or 'prior' for the count prior (default: the installed pretrained encoder with the fitted prior weights)");
-  cmd->add_option("--vocab", a->vocab, "Hugging Face folder (config.json, vocab.txt) when the model has none");
-  cmd->add_option("--index", a->index, "entity-vector index made with the same model");
-  cmd->add_option("--ner-model", a->ner_model, "NER classifier for --ner-cd / --ner-cg and requests with \"ner_cd\": true");
-  cmd->add_flag("--ner-cd", a->opt.ner_cd, "NER-constrained decoding by default");
-  cmd->add_flag("--ner-cg", a->opt.ner_cg, "NER-enhanced candidate generation");
+  auto pf = add_pipeline_flags(cmd);
   cmd->add_option("--host", s.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", s.port, "port (0: pick a free one and print it)")->capture_default_str();
   cmd->add_option("--threads", s.threads, "HTTP worker threads")->capture_default_str();
@@ -77,16 +68,11 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-mentions", s.max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
-  auto rf = add_release_flags(cmd);
-  auto pf = add_prior_flags(cmd);
   cmd->add_option("--batch-wait-ms", a->batch_wait_ms, "how long a batch waits for more requests")->capture_default_str();
-  cmd->add_option("-k", a->opt.k, "candidates per mention")->capture_default_str();
-  cmd->add_option("--top", a->opt.top, "alternatives per mention")->capture_default_str();
-  cmd->callback([a, rf, pf] {
-    a->opt.quirks = rf->resolve();
+  cmd->callback([a, pf] {
     stop_on_signals();
     const BatchQueueOptions batch{a->max_batch, std::chrono::milliseconds(a->batch_wait_ms)};
-    auto setup = make_linker(a->kb, a->model, a->vocab, a->index, a->opt, a->ner_model, *pf, {}, batch);
+    auto setup = make_linker(*pf, {}, batch);
     server::LinkServer server(*setup.pipeline, a->server);
     const int port = server.bind();
     std::thread stopper([&] {

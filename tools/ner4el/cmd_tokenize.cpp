@@ -38,13 +38,7 @@ void add_tokenize_command(CLI::App& app) {
       std::vector<std::string> pieces;
       ++line_no;
       if (args->jsonl) {
-        nlohmann::json j;
-        check_json_depth(line, "<stdin>:" + std::to_string(line_no));
-        try {
-          j = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception& e) {
-          throw FormatError("<stdin>:" + std::to_string(line_no) + ": not a JSON string (" + e.what() + ")");
-        }
+        const nlohmann::json j = parse_json(line, "<stdin>:" + std::to_string(line_no));
         if (!j.is_string()) throw FormatError("<stdin>:" + std::to_string(line_no) + ": expected a JSON string");
         auto ids = tok.encode(j.get_ref<const std::string&>(), &pieces);
         std::cout << (args->pieces ? nlohmann::json(pieces) : nlohmann::json(ids)).dump(-1, ' ', false,

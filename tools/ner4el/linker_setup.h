@@ -1,4 +1,5 @@
-// Opens the KB, the model and the index a linking command names (shared by link and serve).
+// The flags of the commands that open a pipeline (link, annotate, evaluate, serve), bound once, and
+// the pipeline they name.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "ner4el/linker.h"
 #include "ner4el/pipeline.h"
 #include "ner4el/runtime.h"
+#include "release_flags.h"
 
 namespace ner4el::cli {
 
@@ -37,17 +39,32 @@ inline std::string use_dtype(const std::string& flag, const std::string& device 
   return resolve_compute({device, flag, 0}).dtype;
 }
 
-/// The prior weights of --prior-weight / --rank-weight, or of the default linker when not given.
-struct PriorFlags {
-  double prior_weight = -1, rank_weight = -1;  // -1: not given
-  std::string style = "auto";                  // how the model's vectors are read (LoadOptions::style)
-  std::string dtype = "auto";                  // LoadOptions::dtype
-  std::string device = "cpu";                  // LoadOptions::device
+/// The flags every command that opens a pipeline takes (link, annotate, evaluate, serve), bound
+/// once by add_pipeline_flags into the PipelineConfig they name: the KB, the model and its parts,
+/// the linker's options, the prior weights, the model's style, dtype and device, and the release's
+/// quirks.
+struct PipelineFlags {
+  PipelineConfig config;
+  ReleaseFlags release;
+  const LinkOptions& link() const { return config.link; }
 };
 
-inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
-  auto p = std::make_shared<PriorFlags>();
-  PriorFlags& f = *p;
+inline std::shared_ptr<PipelineFlags> add_pipeline_flags(CLI::App* cmd) {
+  auto p = std::make_shared<PipelineFlags>();
+  PipelineConfig& f = p->config;
+  cmd->add_option("--kb", f.kb, "knowledge-base directory (e.g. from 'ner4el kb build --from wordnet')")->required();
+  cmd->add_option("--model", f.model,
+                  "trained linker (ner4el folder, NER4EL .ckpt, Hugging Face folder), or 'prior' for the count prior; "
+                  "default: the installed pretrained encoder with the fitted prior weights");
+  cmd->add_option("--vocab", f.vocab, "with a .ckpt: the Hugging Face folder (config.json, vocab.txt) it was trained from");
+  cmd->add_option("--index", f.index, "entity-vector index from 'ner4el index' (made with the same model)");
+  cmd->add_option("--ner-model", f.ner_model,
+                  "NER classifier (ner_classifier.pt or a converted folder) for --ner-cd / --ner-cg and calls that ask "
+                  "for NER-CD");
+  cmd->add_flag("--ner-cd", f.link.ner_cd, "NER-constrained decoding");
+  cmd->add_flag("--ner-cg", f.link.ner_cg, "NER-enhanced candidate generation");
+  cmd->add_option("-k", f.link.k, "candidates per mention")->capture_default_str();
+  cmd->add_option("--top", f.link.top, "alternatives per mention")->capture_default_str();
   cmd->add_option("--prior-weight", f.prior_weight,
                   "bi-encoder score = cosine + W * log p(e|m) - R * log(1 + rank); W (default: 0 for a trained "
                   "model, the fitted value of conf/default_linker.json for the default pretrained one)");
@@ -58,28 +75,16 @@ inline std::shared_ptr<PriorFlags> add_prior_flags(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--dtype", f.dtype, kDtypeHelp)->capture_default_str();
   cmd->add_option("--device", f.device, kDeviceHelp)->capture_default_str();
+  bind_release_flags(cmd, p->release);
   return p;
 }
 
-/// Opens the pipeline (Pipeline::open) for model ("" : the default pretrained linker, or the count
-/// prior with a notice when none is installed; "prior": the count prior) and prints its notices to
-/// stderr. ner_model: the NER classifier for NER-CD / NER-CG.
-inline LinkerSetup make_linker(const std::string& kb_dir, const std::string& model, const std::string& vocab,
-                               const std::string& index, LinkOptions options, const std::string& ner_model = "",
-                               const PriorFlags& prior = {}, const SpotterOptions& spotter = {},
-                               const BatchQueueOptions& batch = {}) {
-  PipelineConfig c;
-  c.kb = kb_dir;
-  c.model = model;
-  c.vocab = vocab;
-  c.index = index;
-  c.ner_model = ner_model;
-  c.style = prior.style;
-  c.dtype = prior.dtype;
-  c.device = prior.device;
-  c.prior_weight = prior.prior_weight;
-  c.rank_weight = prior.rank_weight;
-  c.link = options;
+/// Opens the pipeline (Pipeline::open) the flags name (model "": the default pretrained linker, or
+/// the count prior with a notice when none is installed; "prior": the count prior), with the
+/// release's quirks resolved into the flags' link options, and prints its notices to stderr.
+inline LinkerSetup make_linker(PipelineFlags& flags, const SpotterOptions& spotter = {}, const BatchQueueOptions& batch = {}) {
+  flags.config.link.quirks = flags.release.resolve();
+  PipelineConfig c = flags.config;
   c.spotter = spotter;
   c.batch = batch;
   LinkerSetup s;

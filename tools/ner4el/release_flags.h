@@ -21,14 +21,18 @@ struct ReleaseFlags {
   }
 };
 
-inline std::shared_ptr<ReleaseFlags> add_release_flags(CLI::App* cmd) {
-  auto f = std::make_shared<ReleaseFlags>();
+inline void bind_release_flags(CLI::App* cmd, ReleaseFlags& f) {
   std::string list;
   for (const auto& n : ReleaseQuirks::names()) list += (list.empty() ? "" : ", ") + n;
-  cmd->add_flag("--release-compat", f->all,
+  cmd->add_flag("--release-compat", f.all,
                 "reproduce the release's numbers: every quirk of its code that moves a number (README, "
                 "'Release compatibility'); without it the sane behaviour");
-  cmd->add_option("--quirk", f->names, "turn on one release quirk (repeatable): " + list);
+  cmd->add_option("--quirk", f.names, "turn on one release quirk (repeatable): " + list);
+}
+
+inline std::shared_ptr<ReleaseFlags> add_release_flags(CLI::App* cmd) {
+  auto f = std::make_shared<ReleaseFlags>();
+  bind_release_flags(cmd, *f);
   return f;
 }
 

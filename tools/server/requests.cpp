@@ -7,10 +7,7 @@ namespace ner4el::server {
 
 nlohmann::json parse_request_body(const std::string& raw) {
   try {
-    check_json_depth(raw, "request body");
-    return nlohmann::json::parse(raw);
-  } catch (const nlohmann::json::exception& e) {
-    throw RequestError(400, std::string("request body is not valid JSON: ") + e.what());
+    return parse_json(raw, "request body");
   } catch (const FormatError& e) {
     throw RequestError(400, e.what());
   }
