@@ -3,11 +3,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <vector>
 
 #include "ner4el/error.h"
+#include "ner4el/json.h"
 
 namespace ner4el {
 
@@ -39,7 +41,8 @@ DefaultLinkerSettings default_linker_settings() {
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) continue;
     std::ifstream in(p);
-    auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const nlohmann::json j = parse_json(text, p.string());
     if (!j.is_object() || !j.contains("prior_weight") || !j.contains("rank_weight") || !j["prior_weight"].is_number() ||
         !j["rank_weight"].is_number())
       throw FormatError(p.string() + ": expected a JSON object with numbers prior_weight and rank_weight");
