@@ -448,6 +448,50 @@ TEST(WikipediaKb, BadDumpsGiveClearErrorsAndNoKb) {
   fails("deep.xml", deep, "nested more than 32 deep");
 }
 
+// Markup that expat would hold whole (a tag with its attributes, a comment, a declaration) is
+// bounded, whatever page it sits in; a flood of <?xml?> declarations is filtered in one pass.
+TEST(WikipediaKb, HostileMarkupIsBoundedAndDeclarationFloodsFilteredInOnePass) {
+  TempDir dir;
+  auto build = [&](const std::string& name, const std::string& xml) {
+    test::write_file(dir.file(name), xml);
+    WikipediaBuildOptions o;
+    o.dump = dir.file(name);
+    build_wikipedia_kb(o, dir.file(name + ".kb"));
+    return KnowledgeBase::open(dir.file(name + ".kb"));
+  };
+  const std::vector<TestPage> pages(english_pages().begin(), english_pages().begin() + 3);
+  std::string body;
+  for (const auto& p : pages) body += page_xml(p);
+  // 400,000 declarations (8.8 MB) between the pages, one cut by the 64 KiB flush boundary of the
+  // old filter, and declarations with '>' in a quoted value or in odd places.
+  std::string flood;
+  for (int i = 0; i < 400000; ++i) flood += "<?xml version=\"1.0\"?>";
+  std::string xml = std::string(kSiteInfo) + flood + page_xml(pages[0]) + "<?xml encoding='a>b'?>" + page_xml(pages[1]) +
+                    "<!-- a <comment> --><?pi keep?>" + flood + page_xml(pages[2]) + "</mediawiki>\n<?xml version=\"1.0\"?>";
+  const auto flooded = build("flood.xml", xml);
+  const auto plain = build("plain.xml", std::string(kSiteInfo) + body + "</mediawiki>\n");
+  EXPECT_EQ(flooded.info().entities, plain.info().entities);
+  EXPECT_EQ(titles_of(flooded, "paris"), titles_of(plain, "paris"));
+  EXPECT_EQ(flooded.info().entities, 3u);
+
+  auto fails = [&](const std::string& name, const std::string& hostile) {
+    try {
+      build(name, std::string(kSiteInfo) + page_xml(pages[0]) + hostile + page_xml(pages[1]) + "</mediawiki>\n");
+      ADD_FAILURE() << name << ": no error";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("longer than 1048576 bytes"), std::string::npos) << name << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(dir.file(name)), std::string::npos) << name << ": " << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir.file(name + ".kb"))) << name;
+  };
+  const std::string big(3u << 20, 'a');
+  fails("attribute.xml", "<page><title>X</title><ns>0</ns><id>9</id><redirect title=\"" + big + "\" /></page>");
+  fails("quoted.xml", "<page><title>X</title><ns>0</ns><id>9</id><redirect title=\"" + std::string(3u << 20, '>') + "\" /></page>");
+  fails("comment.xml", "<!-- " + big + " -->");
+  fails("declaration.xml", "<?xml " + big + "?>");
+  fails("cdata.xml", "<![CDATA[" + big + "]]>");
+}
+
 TEST(WikipediaSql, RowsEscapesAndErrors) {
   TempDir dir;
   const std::string create = "CREATE TABLE `t` (\n  `a` int,\n  `b` varbinary(9),\n  KEY `x` (`a`)\n);\n";

@@ -245,33 +245,146 @@ int byte_order_mark(std::string_view head) {
 // ---------------------------------------------------------------------------------------------
 // XML
 
-/// Strips what makes a chunk's text not a sequence of elements (the <mediawiki ...> start tag
-/// and the </mediawiki> end tag; <?xml?> declarations) before expat sees it.
+/// Strips what makes a chunk's text not a sequence of elements (the <mediawiki ...> start tag and
+/// the </mediawiki> end tag; <?xml ...?> declarations) before expat sees it, in one pass over the
+/// stream (however many there are), and bounds every piece of markup: a tag with its attributes, a
+/// comment, a processing instruction or a CDATA section longer than kMaxMarkupBytes is an error
+/// (expat would hold all of it in memory, and scan it again with every byte fed).
 class ChunkFilter {
  public:
-  explicit ChunkFilter(std::function<void(const char*, size_t)> out) : out_(std::move(out)) {}
+  static constexpr uint64_t kMaxMarkupBytes = 1 << 20;
+
+  ChunkFilter(std::function<void(const char*, size_t)> out, std::string where) : out_(std::move(out)), where_(std::move(where)) {}
   void add(const char* data, size_t n) {
-    buf_.append(data, n);
-    if (buf_.size() >= (1 << 16)) flush(false);
+    for (size_t i = 0; i < n;) i = step(data, n, i);
+    if (kept_.size() >= (1 << 16)) flush();
   }
-  void finish() { flush(true); }
+  void finish() {
+    if (state_ == kHead) keep(head_.data(), head_.size());  // an unfinished "<...": expat says what is wrong
+    flush();
+  }
 
  private:
-  void flush(bool last) {
-    for (const char* open : {"<?xml", "<mediawiki"}) {
-      for (size_t p = buf_.find(open); p != std::string::npos; p = buf_.find(open, p)) {
-        size_t e = buf_.find('>', p);
-        if (e == std::string::npos) break;
-        buf_.erase(p, e + 1 - p);
+  enum State { kText, kHead, kTag, kQuoted, kComment, kPi, kCdata };
+
+  /// Consumes bytes from data[i] on; returns where it stopped.
+  size_t step(const char* d, size_t n, size_t i) {
+    switch (state_) {
+      case kText: {
+        const void* lt = std::memchr(d + i, '<', n - i);
+        const size_t e = lt ? static_cast<size_t>(static_cast<const char*>(lt) - d) : n;
+        keep(d + i, e - i);
+        offset_ += e - i;
+        if (e == n) return n;
+        state_ = kHead;
+        head_ = "<";
+        markup_ = 1;
+        ++offset_;
+        return e + 1;
+      }
+      case kHead:
+        head_.push_back(d[i]);
+        count();
+        decide();
+        return i + 1;
+      case kTag:
+      case kQuoted: {
+        for (; i < n; ++i) {
+          const char c = d[i];
+          count();
+          if (!drop_) kept_.push_back(c);
+          if (state_ == kQuoted) {
+            if (c == quote_) state_ = kTag;
+          } else if (c == '"' || c == '\'') {
+            quote_ = c;
+            state_ = kQuoted;
+          } else if (c == '>') {
+            state_ = kText;
+            return i + 1;
+          }
+        }
+        return n;
+      }
+      default: {  // a comment, processing instruction or CDATA section: up to its closing sequence
+        const char* close = state_ == kComment ? "-->" : state_ == kPi ? "?>" : "]]>";
+        const size_t len = std::strlen(close);
+        for (; i < n; ++i) {
+          count();
+          if (!drop_) kept_.push_back(d[i]);
+          tail_.push_back(d[i]);
+          if (tail_.size() > len) tail_.erase(0, tail_.size() - len);
+          if (tail_ == close) {
+            state_ = kText;
+            tail_.clear();
+            return i + 1;
+          }
+        }
+        return n;
       }
     }
-    for (size_t p = buf_.find("</mediawiki>"); p != std::string::npos; p = buf_.find("</mediawiki>", p)) buf_.erase(p, 12);
-    const size_t keep = last ? 0 : std::min<size_t>(buf_.size(), 16);  // a tag split by the boundary stays
-    out_(buf_.data(), buf_.size() - keep);
-    buf_.erase(0, buf_.size() - keep);
   }
+  /// What the markup that starts with head_ is, once its first bytes say so.
+  void decide() {
+    static const struct {
+      const char* start;
+      State state;
+      bool drop;
+    } kinds[] = {{"<?xml", kPi, true},     {"<mediawiki", kTag, true}, {"</mediawiki>", kText, true},
+                 {"<!--", kComment, false}, {"<![CDATA[", kCdata, false}, {"<?", kPi, false}};
+    bool prefix = false;
+    for (const auto& k : kinds) {
+      if (head_ == k.start) {
+        if (std::strcmp(k.start, "<?") == 0) continue;  // "<?xml" may follow: decided on a later byte
+        return enter(k.state, k.drop);
+      }
+      if (std::strncmp(k.start, head_.data(), head_.size()) == 0) prefix = true;
+    }
+    if (prefix) return;
+    if (head_.rfind("<?", 0) == 0) return enter(kPi, false);  // another processing instruction
+    // An ordinary tag: what has been read of it goes through the tag scanner (quotes, '>').
+    std::string seen = head_.substr(1);
+    state_ = kTag;
+    drop_ = false;
+    kept_.push_back('<');
+    for (char c : seen) {
+      kept_.push_back(c);
+      if (state_ == kQuoted) {
+        if (c == quote_) state_ = kTag;
+      } else if (c == '"' || c == '\'') {
+        quote_ = c;
+        state_ = kQuoted;
+      } else if (c == '>') {
+        state_ = kText;
+      }
+    }
+  }
+  void enter(State s, bool drop) {
+    state_ = s;
+    drop_ = drop;
+    if (!drop) keep(head_.data(), head_.size());
+    // The head's last bytes may begin the closing sequence ("<??" then ">"), or be all of it ("<?>").
+    tail_ = head_.substr(head_.size() > 2 ? head_.size() - 2 : 0);
+    if (s == kPi && tail_ == "?>") state_ = kText;
+  }
+  void count() {
+    ++offset_;
+    if (++markup_ > kMaxMarkupBytes)
+      throw FormatError(where_ + ": byte " + std::to_string(offset_) + " of the chunk's text: an XML tag, comment or declaration " +
+                        "longer than " + std::to_string(kMaxMarkupBytes) + " bytes (a damaged dump?)");
+  }
+  void keep(const char* d, size_t n) { kept_.append(d, n); }
+  void flush() {
+    if (!kept_.empty()) out_(kept_.data(), kept_.size());
+    kept_.clear();
+  }
+
   std::function<void(const char*, size_t)> out_;
-  std::string buf_;
+  std::string where_;
+  State state_ = kText;
+  bool drop_ = false;
+  char quote_ = '"';
+  std::string head_, tail_, kept_;
+  uint64_t markup_ = 0, offset_ = 0;
 };
 
 struct PageParser {
@@ -494,7 +607,7 @@ void read_chunk(const DumpPlan& plan, size_t chunk, const std::function<void(Pag
   feed("<chunk>", 7, false);
   ChunkFilter filter([&](const char* d, size_t n) {
     for (size_t at = 0; at < n; at += (1 << 24)) feed(d + at, std::min<size_t>(n - at, 1 << 24), false);
-  });
+  }, where);
   std::unique_ptr<Utf16ToUtf8> utf16;
   std::string utf8;
   if (plan.utf16) utf16 = std::make_unique<Utf16ToUtf8>(plan.utf16);
