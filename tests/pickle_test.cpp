@@ -183,6 +183,37 @@ TEST(Pickle, StreamingNeverTouchesWhatItFreed) {
   }
 }
 
+// Depth is the file's to choose: 300,000 chained REDUCEs (each instance the callable of the next)
+// and a value of 300,000 nested lists in a streamed dict are read without recursion (each once
+// overflowed the stack: SIGSEGV in 'kb build' and 'convert').
+TEST(Pickle, DeepChainsAndNestingUseNoStack) {
+  test::TempDir dir;
+  const size_t n = 300000;  // 300,000 frames of the old recursion were far past an 8 MiB stack
+  std::string chain = "\x80\x02" "cbuiltins\nlist\n";
+  for (size_t i = 0; i < n; ++i) chain += ")R";
+  chain += ".";
+  const auto doc = PickleDocument::load_bytes(chain, "chain.pkl");
+  EXPECT_EQ(doc.root().type_name(), "builtins.list");
+  EXPECT_EQ(doc.root().as_node().qualified_name(), "builtins.list");
+  try {  // and where a caller names what it found instead of a dict
+    io::stream_pickle_dict(pickle_file(dir, "chain.pkl", chain), [](const PickleValue&, const PickleValue&) {});
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("found builtins.list"), std::string::npos) << e.what();
+  }
+  std::string nested("\x80\x02}(X\x01\x00\x00\x00" "a", 10);
+  nested += std::string(n, ']') + std::string(n - 1, 'a') + std::string("X\x01\x00\x00\x00" "b" "]u.", 9);
+  size_t depth = 0;
+  std::vector<std::string> keys;
+  io::stream_pickle_dict(pickle_file(dir, "nested.pkl", nested), [&](const PickleValue& k, const PickleValue& v) {
+    keys.emplace_back(k.as_str());
+    if (keys.size() > 1) return;
+    for (const PickleValue* at = &v; at->is_sequence() && !at->as_node().items.empty(); at = &at->as_node().items[0]) ++depth;
+  });
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(depth, n - 1);
+}
+
 }  // namespace
 }  // namespace ner4el
 

@@ -78,9 +78,10 @@ std::string PickleValue::type_name() const {
 }
 
 std::string PickleNode::qualified_name() const {
-  if (type == Type::Global) return module + "." + name;
-  if (type == Type::Instance && callable.is_node()) return callable.as_node().qualified_name();
-  return "";
+  // Iterative: a chain of REDUCEs (each instance the callable of the next) can be any length.
+  const PickleNode* n = this;
+  while (n->type == Type::Instance && n->callable.is_node()) n = &n->callable.as_node();
+  return n->type == Type::Global ? n->module + "." + n->name : "";
 }
 
 const PickleValue* PickleNode::find(std::string_view key) const {
@@ -351,17 +352,23 @@ PickleValue Unpickler::decode_py_string(std::string_view s) {
 }
 
 void Unpickler::release(const PickleValue& v, std::unordered_set<PickleNode*>& done) {
-  if (!v.is_node()) return;
-  PickleNode* n = &v.as_node();
-  // A pinned node is referenced again later (memo GET, DUP): it and what it holds stay.
-  if (n == stream_root_ || n->pinned || !done.insert(n).second) return;
-  for (const auto& c : n->items) release(c, done);
-  for (const auto& [k, c] : n->entries) {
-    release(k, done);
-    release(c, done);
+  // With a stack of its own, not recursion: nesting depth is the file's to choose.
+  std::vector<const PickleValue*> todo{&v};
+  while (!todo.empty()) {
+    const PickleValue* at = todo.back();
+    todo.pop_back();
+    if (!at->is_node()) continue;
+    PickleNode* n = &at->as_node();
+    // A pinned node is referenced again later (memo GET, DUP): it and what it holds stay.
+    if (n == stream_root_ || n->pinned || !done.insert(n).second) continue;
+    for (const auto& c : n->items) todo.push_back(&c);
+    for (const auto& [k, c] : n->entries) {
+      todo.push_back(&k);
+      todo.push_back(&c);
+    }
+    todo.push_back(&n->args);
+    todo.push_back(&n->state);
   }
-  release(n->args, done);
-  release(n->state, done);
 }
 
 void Unpickler::set_items(PickleValue target, std::vector<PickleValue>& kv) {
