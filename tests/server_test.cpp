@@ -352,6 +352,14 @@ TEST_F(Server, BadRequestsGetJsonErrors) {
   EXPECT_EQ(h->status, 200);
 }
 
+// A port number past 65535 is said to be one, before anything is opened.
+TEST_F(Server, PortOutOfRangeIsAUsageError) {
+  std::string out;
+  EXPECT_EQ(test::run(std::string(NER4EL_TOOL) + " serve --kb " + dir.file("kb") + " --model prior --port 70000 2>&1", &out), 2);
+  EXPECT_NE(out.find("--port"), std::string::npos) << out;
+  EXPECT_NE(out.find("65535"), std::string::npos) << out;
+}
+
 TEST_F(Server, ConcurrentClientsAndCleanShutdown) {
   std::atomic<int> ok{0}, bad{0};
   std::vector<std::thread> clients;

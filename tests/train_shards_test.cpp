@@ -118,16 +118,21 @@ TEST(TrainShards, DamagedShardsNameTheFileRecordAndField) {
   EXPECT_THROW(train::ShardedSet::open(dir, "key-1"), FormatError);
 }
 
-TEST(TrainShards, AKilledWriteLeavesNoSetAndIsRedone) {
+TEST(TrainShards, AFailedOrKilledWriteLeavesNoSetAndIsRedone) {
   test::TempDir tmp;
   const std::string dir = tmp.file("set");
-  {
+  try {  // an error part-way: the writer is destroyed unfinished and its partial set goes
     train::ShardWriter w(dir, "k", 10, 1, 4);
     for (int i = 0; i < 5; ++i) w.add(example(i));
-    // destroyed without finish(): as a killed run
+    throw Error("a bad example");
+  } catch (const Error&) {
   }
   EXPECT_FALSE(train::ShardedSet::open(dir, "k"));
-  EXPECT_TRUE(std::filesystem::exists(dir + ".tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir + ".tmp"));
+  // What a killed run leaves (no destructor runs): a half-written DIR.tmp.
+  std::filesystem::create_directories(dir + ".tmp");
+  test::write_file(dir + ".tmp/shard-00000.bin", "half a record");
+  EXPECT_FALSE(train::ShardedSet::open(dir, "k"));
   train::ShardWriter w(dir, "k", 10, 1, 4);  // the next run starts over
   for (int i = 0; i < 10; ++i) w.add(example(i));
   w.finish(0);

@@ -20,13 +20,16 @@ int env_int(const char* name, int fallback) {
 
 ProcessWorld process_world() {
   ProcessWorld w;
-  w.world = std::max(1, env_int("WORLD_SIZE", 1));
+  w.world = env_int("WORLD_SIZE", 1);
+  if (w.world < 1) throw InvalidArgument("WORLD_SIZE=0: a world has at least one process (unset it, or 1, for one)");
   if (w.world == 1) return w;
   w.rank = env_int("RANK", -1);
   if (w.rank < 0 || w.rank >= w.world)
     throw InvalidArgument("WORLD_SIZE=" + std::to_string(w.world) + " needs RANK between 0 and " + std::to_string(w.world - 1));
   if (const char* addr = std::getenv("MASTER_ADDR")) w.master_addr = addr;
   w.master_port = env_int("MASTER_PORT", 0);
+  if (w.master_port > 65535)
+    throw InvalidArgument("MASTER_PORT=" + std::to_string(w.master_port) + " is not a port (1 to 65535)");
   return w;
 }
 

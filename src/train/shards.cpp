@@ -12,6 +12,7 @@
 #include "io/mapped_file.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/files.h"
 #include "ner4el/json.h"
 
 namespace ner4el::train {
@@ -75,7 +76,14 @@ ShardWriter::ShardWriter(std::string dir, std::string key, uint64_t expected, ui
   }
 }
 
-ShardWriter::~ShardWriter() = default;
+ShardWriter::~ShardWriter() {
+  if (finished_) return;
+  // Not finished (an error part-way: a bad example, a full disk): the partial set goes. A killed
+  // run leaves DIR.tmp, which the next writer removes.
+  shards_.clear();
+  std::error_code ec;
+  fs::remove_all(tmp_, ec);
+}
 
 void ShardWriter::add(const ShardExample& e) {
   Shard& s = *shards_[mix(seed_ ^ mix(added_)) % shards_.size()];
@@ -109,8 +117,8 @@ void ShardWriter::finish(uint64_t dropped) {
     m << meta.dump(2) << "\n";
     if (!m) throw Error("cannot write " + tmp_ + "/meta.json");
   }
-  fs::remove_all(dir_);
-  fs::rename(tmp_, dir_);
+  replace_dir(tmp_, dir_);
+  finished_ = true;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class ShardWriter {
   ShardWriter& operator=(const ShardWriter&) = delete;
   void add(const ShardExample& example);
   /// Writes the indexes and meta.json and renames DIR.tmp to DIR. @throws Error on a write failure.
+  /// A writer destroyed unfinished (an error part-way) removes DIR.tmp.
   void finish(uint64_t dropped);
   uint64_t added() const { return added_; }
 
@@ -47,6 +48,7 @@ class ShardWriter {
   struct Shard;
   std::string dir_, tmp_, key_;
   uint64_t seed_, added_ = 0;
+  bool finished_ = false;
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 

@@ -83,6 +83,15 @@ TEST(DataParallel, IncompleteEnvironmentIsRefused) {
   EXPECT_EQ(test::run("WORLD_SIZE=2 RANK=1 " + std::string(NER4EL_TOOL) + " train --set encoder=x --set kb=y --set train_data=z "
                       "--set dev_data=z 2>&1", &out), 1);
   EXPECT_NE(out.find("needs MASTER_ADDR and MASTER_PORT"), std::string::npos) << out;
+  // A world of no process is not one process; a port past 65535 is named as such.
+  out.clear();
+  EXPECT_EQ(test::run("WORLD_SIZE=0 " + std::string(NER4EL_TOOL) + " train --set encoder=x --set kb=y --set train_data=z "
+                      "--set dev_data=z 2>&1", &out), 1);
+  EXPECT_NE(out.find("WORLD_SIZE=0: a world has at least one process"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(test::run("WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=70000 " + std::string(NER4EL_TOOL) +
+                      " train --set encoder=x --set kb=y --set train_data=z --set dev_data=z 2>&1", &out), 1);
+  EXPECT_NE(out.find("MASTER_PORT=70000 is not a port"), std::string::npos) << out;
 }
 
 }  // namespace

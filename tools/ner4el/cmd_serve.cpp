@@ -52,7 +52,7 @@ void add_serve_command(CLI::App& app) {
   auto& s = a->server;
   auto pf = add_pipeline_flags(cmd);
   cmd->add_option("--host", s.host, "address to listen on")->capture_default_str();
-  cmd->add_option("--port", s.port, "port (0: pick a free one and print it)")->capture_default_str();
+  cmd->add_option("--port", s.port, "port (0: pick a free one and print it)")->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--threads", s.threads, "HTTP worker threads")->capture_default_str();
   cmd->add_option("--max-body", s.max_body, "largest request body in bytes, after decompression (larger: 413)")->capture_default_str();
   cmd->add_option("--idle-timeout", s.idle_timeout, "seconds a connection may stay silent (idle keep-alive, slow request)")

@@ -71,6 +71,7 @@ LinkServer::LinkServer(const Pipeline& pipeline, ServerOptions options) : pipeli
 
 int LinkServer::bind() {
   int port = options_.port;
+  if (port < 0 || port > 65535) throw InvalidArgument("port " + std::to_string(port) + " is not a port (0 to 65535; 0: any free one)");
   if (port == 0) {
     port = http_.bind_to_any_port(options_.host.c_str());
   } else if (!http_.bind_to_port(options_.host.c_str(), port)) {
