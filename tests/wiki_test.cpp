@@ -492,6 +492,39 @@ TEST(WikipediaKb, HostileMarkupIsBoundedAndDeclarationFloodsFilteredInOnePass) {
   fails("cdata.xml", "<![CDATA[" + big + "]]>");
 }
 
+// A dump cut exactly at a bz2 stream boundary or at a page boundary decompresses and parses as
+// whole; the missing </mediawiki> says it is not, and no KB is built from the half that is there.
+TEST(WikipediaKb, DumpCutAtAStreamOrPageBoundaryIsAnError) {
+  TempDir dir;
+  std::string streams = bz2(kSiteInfo), plain = kSiteInfo;
+  std::vector<size_t> boundaries;
+  for (size_t i = 0; i < english_pages().size(); i += 3) {
+    std::string group;
+    for (size_t j = i; j < std::min(english_pages().size(), i + 3); ++j) group += page_xml(english_pages()[j]);
+    streams += bz2(group);
+    plain += group;
+    boundaries.push_back(streams.size());
+  }
+  auto build = [&](const std::string& name, const std::string& bytes) {
+    test::write_file(dir.file(name), bytes);
+    WikipediaBuildOptions o;
+    o.dump = dir.file(name);
+    build_wikipedia_kb(o, dir.file(name + ".kb"));
+  };
+  build("whole.xml.bz2", streams + bz2("</mediawiki>\n"));  // the same streams with their end: builds
+  EXPECT_TRUE(fs::exists(dir.file("whole.xml.bz2.kb")));
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"no-end.xml.bz2", streams}, {"half.xml.bz2", streams.substr(0, boundaries[1])}, {"pages.xml", plain}}) {
+    try {
+      build(name, bytes);
+      ADD_FAILURE() << name << ": no error";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(dir.file(name) + ": ends without </mediawiki>"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir.file(name + ".kb"))) << name;
+  }
+}
+
 TEST(WikipediaSql, RowsEscapesAndErrors) {
   TempDir dir;
   const std::string create = "CREATE TABLE `t` (\n  `a` int,\n  `b` varbinary(9),\n  KEY `x` (`a`)\n);\n";

@@ -263,6 +263,8 @@ class ChunkFilter {
     if (state_ == kHead) keep(head_.data(), head_.size());  // an unfinished "<...": expat says what is wrong
     flush();
   }
+  /// Whether the dump's end tag </mediawiki> went by.
+  bool saw_end() const { return saw_end_; }
 
  private:
   enum State { kText, kHead, kTag, kQuoted, kComment, kPi, kCdata };
@@ -335,6 +337,7 @@ class ChunkFilter {
     for (const auto& k : kinds) {
       if (head_ == k.start) {
         if (std::strcmp(k.start, "<?") == 0) continue;  // "<?xml" may follow: decided on a later byte
+        if (k.state == kText) saw_end_ = true;  // </mediawiki>
         return enter(k.state, k.drop);
       }
       if (std::strncmp(k.start, head_.data(), head_.size()) == 0) prefix = true;
@@ -381,7 +384,7 @@ class ChunkFilter {
   std::function<void(const char*, size_t)> out_;
   std::string where_;
   State state_ = kText;
-  bool drop_ = false;
+  bool drop_ = false, saw_end_ = false;
   char quote_ = '"';
   std::string head_, tail_, kept_;
   uint64_t markup_ = 0, offset_ = 0;
@@ -633,6 +636,11 @@ void read_chunk(const DumpPlan& plan, size_t chunk, const std::function<void(Pag
   }
   filter.finish();
   feed("</chunk>", 8, true);
+  // A dump cut at a page boundary (plain XML) or at a bz2 stream boundary (multistream) reads as
+  // whole until here: only the missing end tag shows it.
+  if (chunk + 1 == plan.chunks.size() && !filter.saw_end())
+    throw FormatError(plan.path + ": ends without </mediawiki>, so the file is cut short (at a page or bz2 stream boundary, "
+                      "where nothing else shows it); download it again");
 }
 
 }  // namespace ner4el::wiki

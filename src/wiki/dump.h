@@ -49,7 +49,7 @@ DumpPlan plan_dump(const std::string& path, const std::string& index = "", const
 
 /// Parses one chunk and calls fn for each page in it. @throws FormatError naming the file, the
 /// chunk's byte range and what is wrong (a truncated or corrupt bz2 stream, broken XML, a page
-/// over the size limit).
+/// over the size limit, markup over 1 MiB, a last chunk without the end tag </mediawiki>).
 void read_chunk(const DumpPlan& plan, size_t chunk, const std::function<void(Page&&)>& fn, const DumpLimits& limits = {});
 
 }  // namespace ner4el::wiki
