@@ -525,6 +525,55 @@ TEST(WikipediaKb, DumpCutAtAStreamOrPageBoundaryIsAnError) {
   }
 }
 
+// The build removes only what it made: a kept work directory that the user has put a file in and
+// that another build reuses loses the build's files, not the user's; a killed run's half-written
+// mentions file goes on the next run; a work directory that is the output folder is refused at
+// once, before any stage.
+TEST(WikipediaKb, BuildsRemoveOnlyTheirOwnFiles) {
+  TempDir dir;
+  const std::string dump = write_dump(dir, "bz2", english_pages());
+  WikipediaBuildOptions o;
+  o.dump = dump;
+  o.work_dir = dir.file("work");
+  o.keep_work = true;
+  build_wikipedia_kb(o, dir.file("a.kb"));
+  ASSERT_TRUE(fs::exists(dir.file("work/plan.json")));
+  test::write_file(dir.file("work/notes.txt"), "the user's own file");
+  // Another build (with mentions, so another plan) reuses it, and does not keep it.
+  o.keep_work = false;
+  o.mentions = dir.file("mentions.jsonl");
+  test::write_file(dir.file("mentions.jsonl.tmp-999999999"), "what a killed run left");
+  test::write_file(dir.file("mentions.jsonl.tmp-notes"), "not ours: no process id");
+  const auto report = build_wikipedia_kb(o, dir.file("b.kb"));
+  EXPECT_TRUE(fs::exists(dir.file("b.kb/data.mdb")));
+  EXPECT_EQ(test::read_file(dir.file("work/notes.txt")), "the user's own file");
+  size_t left = 0;
+  for (const auto& e : fs::directory_iterator(dir.file("work"))) left += e.path().filename() != "notes.txt";
+  EXPECT_EQ(left, 0u) << "the build's own files are gone";
+  bool warned = false;
+  for (const auto& w : report.kb.warnings) warned |= w.find("holds files the build did not make") != std::string::npos;
+  EXPECT_TRUE(warned);
+  EXPECT_FALSE(fs::exists(dir.file("mentions.jsonl.tmp-999999999")));
+  EXPECT_TRUE(fs::exists(dir.file("mentions.jsonl.tmp-notes")));
+  EXPECT_GT(read_jsonl(dir.file("mentions.jsonl")).size(), 0u);
+  // Without the user's file, the work directory goes whole.
+  fs::remove(dir.file("work/notes.txt"));
+  o.mentions.clear();
+  build_wikipedia_kb(o, dir.file("c.kb"));
+  EXPECT_FALSE(fs::exists(dir.file("work")));
+  // --work-dir equal to (or inside) the output: refused before the first stage, nothing touched.
+  for (const std::string& work : {dir.file("d.kb"), dir.file("d.kb/work")}) {
+    o.work_dir = work;
+    try {
+      build_wikipedia_kb(o, dir.file("d.kb"));
+      ADD_FAILURE() << work << ": no error";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("choose another --work-dir"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir.file("d.kb")));
+  }
+}
+
 TEST(WikipediaSql, RowsEscapesAndErrors) {
   TempDir dir;
   const std::string create = "CREATE TABLE `t` (\n  `a` int,\n  `b` varbinary(9),\n  KEY `x` (`a`)\n);\n";

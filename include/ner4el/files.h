@@ -75,4 +75,9 @@ class OutputFile {
 /// call removes). @throws std::filesystem::filesystem_error when a rename fails.
 void replace_dir(const std::string& tmp, const std::string& dir);
 
+/// For outputs written as PATH.tmp-PID[-...] (several processes may write beside one another): a
+/// process killed half-way (SIGKILL, power loss) leaves its temporary behind; this removes those
+/// of PATH whose process is gone (or is this one). Never touches anything else.
+void remove_stale_temporaries(const std::string& path);
+
 }  // namespace ner4el

@@ -1,5 +1,10 @@
 #include "ner4el/files.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 namespace ner4el {
 
 namespace fs = std::filesystem;
@@ -14,6 +19,22 @@ void replace_dir(const std::string& tmp, const std::string& dir) {
   fs::rename(dir, old);
   fs::rename(tmp, dir);
   fs::remove_all(old);
+}
+
+void remove_stale_temporaries(const std::string& path) {
+  std::error_code ec;
+  const fs::path out(path);
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  const std::string prefix = out.filename().string() + ".tmp-";
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const std::string digits = rest.substr(0, rest.find('-'));
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) fs::remove_all(e.path(), ec);
+  }
 }
 
 }  // namespace ner4el

@@ -18,6 +18,7 @@
 #include "kb/writer.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
+#include "ner4el/files.h"
 #include "ner4el/json.h"
 #include "ner4el/kb.h"
 #include "ner4el/text.h"
@@ -588,22 +589,6 @@ const std::vector<KbSourceFormat>& kb_source_formats() {
 namespace kb {
 
 namespace {
-/// A build killed half-way (SIGKILL, power loss) leaves OUT.tmp-PID[-compact] behind; the next build
-/// of OUT removes those whose process is gone.
-void remove_stale_temporaries(const fs::path& out) {
-  std::error_code ec;
-  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  const std::string prefix = out.filename().string() + ".tmp-";
-  for (const auto& e : fs::directory_iterator(parent, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    const std::string digits = rest.substr(0, rest.find('-'));
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(digits));
-    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) fs::remove_all(e.path(), ec);
-  }
-}
 }  // namespace
 
 struct Writer::Impl {

@@ -494,6 +494,35 @@ void check_work_dir(const fs::path& dir) {
                           "it is left as it is (choose another --work-dir)");
 }
 
+/// The files a build keeps in its work directory (and their temporaries): the only ones it removes.
+bool is_work_file(const std::string& name) {
+  return name.rfind("chunk-", 0) == 0 || name.rfind("aliases-run-", 0) == 0 || name == "plan.json" || name == "plan.json.tmp";
+}
+
+/// Removes the build's own files from its work directory, then the directory if nothing else is
+/// in it. @return false when it was left because it holds other files (the user's).
+bool remove_work_files(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (is_work_file(e.path().filename().string())) fs::remove(e.path(), ec);
+  if (fs::is_empty(dir, ec)) return fs::remove(dir, ec);
+  return !fs::exists(dir, ec);
+}
+
+/// The work directory must be neither the KB's folder nor inside it, nor hold it: the KB replaces
+/// its folder at the end, and the build removes its work directory.
+void check_work_dir_apart(const fs::path& work, const std::string& out_dir) {
+  const fs::path w = fs::weakly_canonical(fs::absolute(work)), o = fs::weakly_canonical(fs::absolute(out_dir));
+  auto within = [](const fs::path& inner, const fs::path& outer) {
+    auto [a, b] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+    return a == outer.end();
+  };
+  if (within(w, o) || within(o, w))
+    throw InvalidArgument("--work-dir " + work.string() + " and the output " + out_dir +
+                          (w == o ? " are the same folder" : " are inside one another") +
+                          "; the KB replaces its folder and the work directory is removed at the end: choose another --work-dir");
+}
+
 /// What the chunk files depend on; a work directory made for another plan is emptied of our files.
 nlohmann::json plan_key(const WikipediaBuildOptions& o, const wiki::DumpPlan& plan) {
   auto identity = [](const std::string& p) -> nlohmann::json {
@@ -522,10 +551,8 @@ void prepare_work_dir(const Work& work, const nlohmann::json& key) {
     }
   }
   if (!same) {  // our files only: chunk-*, aliases-run-*, plan.json
-    for (const auto& e : fs::directory_iterator(work.dir)) {
-      const std::string name = e.path().filename().string();
-      if (name.rfind("chunk-", 0) == 0 || name.rfind("aliases-run-", 0) == 0 || name == "plan.json") fs::remove(e.path());
-    }
+    for (const auto& e : fs::directory_iterator(work.dir))
+      if (is_work_file(e.path().filename().string())) fs::remove(e.path());
     OutputFile out(plan.string());
     out.stream() << key.dump() << "\n";
     out.commit();
@@ -627,7 +654,9 @@ void WikipediaBuild::plan_chunks() {
   rep.chunks = plan.chunks.size();
 
   work.dir = opt.work_dir.empty() ? fs::path(out_dir + ".work") : fs::path(opt.work_dir);
+  check_work_dir_apart(work.dir, out_dir);
   check_work_dir(work.dir);
+  if (!opt.mentions.empty()) remove_stale_temporaries(opt.mentions);  // a killed run's half-written mentions
   fs::create_directories(work.dir);
   prepare_work_dir(work, plan_key(opt, plan));
 
@@ -892,7 +921,9 @@ WikipediaBuildReport WikipediaBuild::finish() {
   std::vector<std::string> warnings = std::move(rep.kb.warnings);
   rep.kb = writer->finish(fs::path(opt.dump).filename().string());
   rep.kb.warnings.insert(rep.kb.warnings.begin(), warnings.begin(), warnings.end());
-  if (!opt.keep_work) fs::remove_all(work.dir);
+  if (!opt.keep_work && !remove_work_files(work.dir))
+    rep.kb.warnings.push_back("the work directory " + work.dir.string() +
+                              " holds files the build did not make; its own files are removed, the rest is left as it is");
   return rep;
 }
 
