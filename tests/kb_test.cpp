@@ -376,6 +376,34 @@ TEST(KbHostile, TruncatedOrForeignStoreIsRefusedBeforeLmdbReadsIt) {
 // With the page walk switched off (as for a KB over 256 MiB), LMDB reading past the file's end
 // (SIGBUS) is caught by the fault guard and becomes the same error. The inputs are the fuzzer's
 // findings (fuzz/corpus/kb_open/regression-bus-*), data.mdb files of its two-entity seed KB.
+// A KB's aliases.hash cut short in place while the KB is open (a rebuild into the same folder by
+// hand, a full disk) faults on the pages past its new end: each look-up is an error naming the
+// file, and the process lives on (it died of SIGBUS).
+TEST(KbHostile, AliasHashCutShortUnderAnOpenKbGivesErrors) {
+  test::TempDir dir;
+  std::string lines;
+  for (int i = 1; i <= 2000; ++i)
+    lines += R"({"id": )" + std::to_string(i) + R"(, "title": "T)" + std::to_string(i) + R"(", "description": "d", "aliases": ["alias )" +
+             std::to_string(i) + "\"]}\n";
+  test::write_file(dir.file("e.jsonl"), lines);
+  KbSources src;
+  src.entities = dir.file("e.jsonl");
+  build_knowledge_base(src, dir.file("kb"));
+  auto kb = KnowledgeBase::open(dir.file("kb"));
+  ASSERT_TRUE(kb.alias("alias 1500"));
+  std::filesystem::resize_file(dir.file("kb/aliases.hash"), 0);
+  for (const char* key : {"alias 1500", "alias 7", "nothing"}) {
+    try {
+      (void)kb.alias(key);
+      ADD_FAILURE() << key << ": no error";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("aliases.hash: the alias hash was cut short or rewritten while open"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_TRUE(kb.entity(1500));  // the rest of the KB still answers
+}
+
 TEST(KbHostile, FaultsInsideLmdbBecomeErrors) {
   test::TempDir dir;
   test::write_file(dir.file("e.jsonl"),

@@ -36,6 +36,7 @@ class EntityIndex {
  private:
   struct Impl;
   explicit EntityIndex(std::unique_ptr<Impl> impl);
+  bool read_vector(int64_t id, float* out) const;  ///< vector() without its guard
   std::unique_ptr<Impl> impl_;
 };
 

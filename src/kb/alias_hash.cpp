@@ -1,4 +1,5 @@
 #include "kb/alias_hash.h"
+#include "io/map_guard.h"
 #include "ner4el/files.h"
 
 #include <cstring>
@@ -103,6 +104,20 @@ AliasHash::AliasHash(const std::string& path) : file_(path), path_(path) {
 }
 
 std::optional<std::vector<int64_t>> AliasHash::find(std::string_view key) const {
+  // Reads of the map run guarded: a file cut short in place under us faults (SIGBUS) past its new end.
+  const std::string_view map = file_.bytes();
+  const std::string changed = path_ + ": the alias hash was cut short or rewritten while open; rebuild the knowledge base";
+  std::optional<std::pair<uint64_t, uint32_t>> record;  // where the ids are, and how many
+  io::guarded(map.data(), map.size(), changed, [&] { record = probe(key); });
+  if (!record) return std::nullopt;
+  std::vector<int64_t> ids(record->second);
+  if (!ids.empty())  // (no null pointer when empty)
+    io::guarded(map.data(), map.size(), changed,
+                [&] { std::memcpy(ids.data(), data_ + record->first, static_cast<size_t>(record->second) * 8); });
+  return ids;
+}
+
+std::optional<std::pair<uint64_t, uint32_t>> AliasHash::probe(std::string_view key) const {
   const uint64_t h = alias_hash(key), tag = h >> 48;
   auto corrupt = [&](const std::string& what) {
     return FormatError(path_ + ": corrupt alias hash (" + what + "); rebuild the knowledge base");
@@ -125,9 +140,7 @@ std::optional<std::vector<int64_t>> AliasHash::find(std::string_view key) const 
     uint32_t n;
     std::memcpy(&n, data_ + off + 4 + kl, 4);
     if (static_cast<uint64_t>(n) > (left - kl) / 8) throw corrupt("ids of the record at " + std::to_string(off) + " run past the file");
-    std::vector<int64_t> ids(n);
-    if (n) std::memcpy(ids.data(), data_ + off + 8 + kl, static_cast<size_t>(n) * 8);  // (no null pointer when empty)
-    return ids;
+    return std::pair{off + 8 + kl, n};
   }
   throw corrupt("no empty slot");
 }

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/map_guard.h"
 #include "io/mapped_file.h"
 
 namespace ner4el::kb {
@@ -46,6 +47,9 @@ class AliasHash {
   std::optional<std::vector<int64_t>> find(std::string_view key) const;
 
  private:
+  /// Where key's ids lie in the records, and how many; nullopt when absent. Reads the map only.
+  std::optional<std::pair<uint64_t, uint32_t>> probe(std::string_view key) const;
+  io::FaultHandlers fault_handlers_;  ///< while the map is open (declared before it)
   io::MappedFile file_;
   std::string path_;
   const char* slots_ = nullptr;

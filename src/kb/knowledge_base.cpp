@@ -14,7 +14,7 @@
 #include "kb/alias_hash.h"
 #include "kb/lmdb.h"
 #include "kb/lmdb_verify.h"
-#include "kb/map_guard.h"
+#include "io/map_guard.h"
 #include "kb/records.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
@@ -79,15 +79,15 @@ struct KnowledgeBase::Impl {
     if (pin) mdb_txn_abort(pin);
     if (env) mdb_env_close(env);
   }
-  // The map (kb/map_guard.h): LMDB calls run guarded, and what they return must lie in the file.
-  kb::FaultHandlers fault_handlers;  ///< while this KB is open (before the map it guards)
+  // The map (io/map_guard.h): LMDB calls run guarded, and what they return must lie in the file.
+  io::FaultHandlers fault_handlers;  ///< while this KB is open (before the map it guards)
   const char* map = nullptr;
   size_t map_size = 0, readable = 0;
   std::string corrupt;  ///< the message of a corrupt KB
   /// Runs an LMDB call under the map's guard (when the map is known).
   template <class F>
   void guard(F&& f) const {
-    if (map) kb::guarded(map, map_size, corrupt, f);
+    if (map) io::guarded(map, map_size, corrupt, f);
     else f();
   }
   bool get(MDB_txn* txn, MDB_dbi db, std::string_view key, std::string_view& out) const {

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "io/index_layout.h"
+#include "io/map_guard.h"
 #include "io/mapped_file.h"
 #include "ner4el/error.h"
 #include "ner4el/files.h"
@@ -75,7 +76,9 @@ size_t align64(size_t n) { return (n + 63) / 64 * 64; }
 }  // namespace
 
 struct EntityIndex::Impl {
+  io::FaultHandlers fault_handlers;  ///< while the map is open (declared before it)
   std::unique_ptr<io::MappedFile> file;
+  std::string changed;               ///< the message of a file cut short under us
   std::string fingerprint;
   int dim = 0;
   bool fp16 = false;
@@ -100,10 +103,20 @@ EntityIndex EntityIndex::open(const std::string& path) {
   impl->count = l.count;
   impl->ids = b.data() + l.ids_offset;
   impl->vectors = b.data() + l.vectors_offset;
+  impl->changed = path + ": the index was cut short or rewritten while open; rebuild it with 'ner4el index'";
   return EntityIndex(std::move(impl));
 }
 
 bool EntityIndex::vector(int64_t id, float* out) const {
+  // Guarded: a file cut short in place under us faults (SIGBUS) past its new end. Only plain
+  // values live in the read, so the unwinding skips no destructor.
+  bool found = false;
+  const std::string_view map = impl_->file->bytes();
+  io::guarded(map.data(), map.size(), impl_->changed, [&] { found = read_vector(id, out); });
+  return found;
+}
+
+bool EntityIndex::read_vector(int64_t id, float* out) const {
   size_t lo = 0, hi = impl_->count;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;

@@ -147,6 +147,21 @@ TEST_F(IndexTest, IndexedLinkingEqualsReEncoding) {
   EXPECT_EQ(indexed.cached_entities(), 0u);  // everything came from the index
 }
 
+// An index cut short in place under a running process: an error naming it, not SIGBUS.
+TEST_F(IndexTest, IndexCutShortWhileOpenGivesErrors) {
+  build_entity_index(*kb, *model, dir.file("idx"), {});
+  auto index = EntityIndex::open(dir.file("idx"));
+  std::vector<float> v(32);
+  ASSERT_TRUE(index.vector(7, v.data()));
+  std::filesystem::resize_file(dir.file("idx"), 0);
+  try {
+    (void)index.vector(7, v.data());
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("idx: the index was cut short or rewritten while open"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(IndexTest, HalfPrecisionIndex) {
   IndexBuildOptions opt;
   opt.fp16 = true;

@@ -1,12 +1,14 @@
-// LMDB trusts the pages of the file it maps: in a corrupt data.mdb, a node's size or a page number
-// sends its reads past the end of the file (SIGBUS) or of the map (SIGSEGV). The file is checked
-// when it is opened (meta pages, size), but the pages themselves would need a walk of the whole
-// file, which a KB that opens in milliseconds cannot afford. Instead every LMDB call of a
-// KnowledgeBase runs under a guard: a fault at an address inside the KB's map while the guard is
-// up unwinds to it and becomes a FormatError ("corrupt knowledge base, rebuild it"); any other
-// fault goes to the handler that was there before (the default: the process dies as it would
-// have). Values LMDB returns are checked to lie inside the file before anyone reads them. The
-// handlers are there only while a KB is open (FaultHandlers), not for the life of the process.
+// Reads of memory-mapped files that may fault (internal). A mapped file that someone truncates in
+// place while we hold it faults (SIGBUS) on the pages past its new end; and LMDB trusts the pages of
+// the file it maps: in a corrupt data.mdb, a node's size or a page number sends its reads past the
+// end of the file (SIGBUS) or of the map (SIGSEGV). The file is checked when it is opened (meta
+// pages, size), but the pages themselves would need a walk of the whole file, which a KB that opens
+// in milliseconds cannot afford. Instead such reads (every LMDB call of a KnowledgeBase, the alias
+// hash's and the entity index's reads) run under a guard: a fault at an address inside the guarded
+// map while the guard is up unwinds to it and becomes a FormatError; any other fault goes to the
+// handler that was there before (the default: the process dies as it would have). The handlers are
+// there only while an object that reads a mapped file lives (FaultHandlers), not for the life of
+// the process.
 #pragma once
 
 #include <csetjmp>
@@ -15,7 +17,7 @@
 
 #include "ner4el/error.h"
 
-namespace ner4el::kb {
+namespace ner4el::io {
 
 struct GuardFrame {
   sigjmp_buf jump;
@@ -61,4 +63,4 @@ void guarded(const char* lo, size_t size, const std::string& message, F&& f) {
   current_guard() = frame.previous;
 }
 
-}  // namespace ner4el::kb
+}  // namespace ner4el::io

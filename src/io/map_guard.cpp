@@ -1,10 +1,10 @@
-#include "kb/map_guard.h"
+#include "io/map_guard.h"
 
 #include <signal.h>
 
 #include <mutex>
 
-namespace ner4el::kb {
+namespace ner4el::io {
 
 namespace {
 
@@ -63,4 +63,4 @@ FaultHandlers::~FaultHandlers() {
   }
 }
 
-}  // namespace ner4el::kb
+}  // namespace ner4el::io
