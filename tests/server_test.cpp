@@ -262,6 +262,68 @@ TEST_F(Server, TricklingRequestIsCutAtTheDeadline) {
   EXPECT_GE(answered, 3) << "other clients were not answered while the slow one was open";
 }
 
+// Clients that trickle their headers a line at a time hold no worker until their headers are all
+// there (80 of them once kept /health from answering): with 4 workers, 12 such clients and 8 silent
+// ones leave /health answering at once, and each is still cut at its deadline.
+TEST_F(Server, SlowHeadersHoldNoWorker) {
+  pid_t small = -1;
+  int small_port = 0;
+  launch({"--threads", "4", "--idle-timeout", "2", "--request-timeout", "20"}, small, small_port);
+  std::vector<int> slow, silent;
+  for (int i = 0; i < 12; ++i) {
+    const int fd = connect_loopback(small_port);
+    ASSERT_GE(fd, 0);
+    const std::string start = "POST /link HTTP/1.1\r\nHost: localhost\r\n";
+    ASSERT_EQ(send(fd, start.data(), start.size(), MSG_NOSIGNAL), static_cast<ssize_t>(start.size()));
+    slow.push_back(fd);
+  }
+  for (int i = 0; i < 8; ++i) silent.push_back(connect_loopback(small_port));
+  httplib::Client other("127.0.0.1", small_port);
+  other.set_read_timeout(2, 0);
+  int answered = 0, tries = 0;
+  for (; tries < 10; ++tries) {
+    for (int fd : slow) {
+      const std::string line = "X-Slow: " + std::to_string(tries) + "\r\n";
+      (void)send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+    }
+    if (auto h = other.Get("/health"); h && h->status == 200) ++answered;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  for (int fd : slow) close(fd);
+  for (int fd : silent) close(fd);
+  kill(small, SIGKILL);
+  waitpid(small, nullptr, 0);
+  EXPECT_EQ(answered, tries) << "/health went unanswered (2 s) while slow clients held the workers";
+}
+
+// A stop waits for no client: a request whose body trickles in (under a 60 s request deadline) is
+// cut --stop-timeout after SIGTERM, and the server exits cleanly.
+TEST_F(Server, StopWaitsAtMostTheStopTimeout) {
+  pid_t small = -1;
+  int small_port = 0;
+  launch({"--request-timeout", "60", "--idle-timeout", "5", "--stop-timeout", "1"}, small, small_port);
+  const int fd = connect_loopback(small_port);
+  ASSERT_GE(fd, 0);
+  const std::string head = "POST /link HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{";
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    while (!done && send(fd, " ", 1, MSG_NOSIGNAL) == 1) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  const auto t0 = std::chrono::steady_clock::now();
+  kill(small, SIGTERM);
+  int status = 0;
+  waitpid(small, &status, 0);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  done = true;
+  trickle.join();
+  close(fd);
+  EXPECT_LT(waited, 5.0) << "SIGTERM waited for a trickling request";
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 // --max-connections bounds the connections the server holds (served or waiting for a worker); the
 // rest wait in the kernel's backlog, and every client is answered in turn.
 TEST_F(Server, ConnectionCapBoundsWhatTheServerHolds) {

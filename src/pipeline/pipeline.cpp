@@ -51,7 +51,7 @@ std::string choose_model(const PipelineConfig& config, LinkOptions& options, boo
       options.prior_weight = d.prior_weight;
       options.rank_weight = d.rank_weight;
     } else {
-      notices.push_back("no pretrained model installed (scripts/install-deps); linking with the count prior");
+      notices.emplace_back("no pretrained model installed (scripts/install-deps); linking with the count prior");
       model = "prior";
     }
   }

@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -62,6 +64,11 @@ void add_serve_command(CLI::App& app) {
                   "seconds in which each request (headers and body) must arrive, however it trickles in")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  cmd->add_option("--stop-timeout", s.stop_timeout,
+                  "seconds a stop (SIGTERM) waits for the requests being served; then their connections are cut, and "
+                  "a request still computing 5 s later is abandoned as the process exits")
+      ->check(CLI::Range(0, 3600))
+      ->capture_default_str();
   cmd->add_option("--max-connections", s.max_connections,
                   "connections accepted at once (served or waiting for a worker); more wait in the kernel's backlog")
       ->check(CLI::Range(1, 1 << 20))
@@ -75,15 +82,25 @@ void add_serve_command(CLI::App& app) {
     auto setup = make_linker(*pf, {}, batch);
     server::LinkServer server(*setup.pipeline, a->server);
     const int port = server.bind();
+    std::atomic<bool> finished{false};
     std::thread stopper([&] {
       char c;
       while (read(g_signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
       }
       server.stop();
+      // The server cuts its connections after --stop-timeout; a request still computing past that
+      // (and 5 s more) does not hold the process.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(a->server.stop_timeout + 5);
+      while (!finished && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!finished) {
+        std::cerr << "stopped: requests still running " << a->server.stop_timeout + 5 << " s after the signal are abandoned\n";
+        std::_Exit(3);
+      }
     });
     std::cerr << "serving " << setup.kind() << " links on http://" << a->server.host << ":" << port << " (SIGTERM stops)\n";
     std::cout << "port " << port << std::endl;
     server.run();
+    finished = true;
     // run returned: by a signal, or an error. Wake the watcher if it is still waiting.
     on_signal(0);
     stopper.join();

@@ -1,11 +1,13 @@
 #include "connections.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace ner4el::server {
 
@@ -22,9 +24,12 @@ uint64_t socket_inode(int fd) {
 }
 }  // namespace
 
-ConnectionQueue::ConnectionQueue(size_t threads, size_t max_connections, std::chrono::milliseconds request_timeout)
-    : max_(std::max<size_t>(max_connections, 1)), request_timeout_(request_timeout) {
-  for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i) workers_.emplace_back([this] { work(); });
+ConnectionQueue::ConnectionQueue(Limits limits)
+    : max_(std::max<size_t>(limits.max_connections, 1)),
+      idle_timeout_(limits.idle_timeout),
+      request_timeout_(limits.request_timeout),
+      stop_timeout_(limits.stop_timeout) {
+  for (size_t i = 0; i < std::max<size_t>(limits.threads, 1); ++i) workers_.emplace_back([this] { work(); });
   watchdog_ = std::thread([this] { watch(); });
 }
 
@@ -52,7 +57,7 @@ int ConnectionQueue::newest_connection() const {
 
 void ConnectionQueue::enqueue(std::function<void()> fn) {
   std::unique_lock<std::mutex> lock(mutex_);
-  space_.wait(lock, [&] { return stopping_ || jobs_.size() + active_ < max_; });
+  space_.wait(lock, [&] { return stopping_ || jobs_.size() + pending_.size() + active_ < max_; });
   Connection c;
   const int fd = newest_connection();
   if (fd >= 0) {
@@ -60,20 +65,40 @@ void ConnectionQueue::enqueue(std::function<void()> fn) {
     c.watch = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (c.watch >= 0) inodes_.insert(c.inode);
   }
-  connections_.push_back(c);  // no deadline while it waits for a worker (work() starts it)
-  jobs_.push_back({std::move(fn), std::prev(connections_.end())});  // while stopping too: the job closes its socket
+  const auto now = Clock::now();
+  c.quiet_since = now;
+  connections_.push_back(c);
+  Job job{std::move(fn), std::prev(connections_.end())};
+  if (c.watch >= 0 && !stopping_) {  // a worker once its headers are there (watch() polls it)
+    job.connection->deadline = now + request_timeout_;
+    pending_.push_back(std::move(job));
+    stop_watch_.notify_one();
+    return;
+  }
+  jobs_.push_back(std::move(job));  // while stopping too: the job closes its socket
   job_ready_.notify_one();
 }
 
+void ConnectionQueue::cut(Connection& c) {
+  if (c.cut || c.watch < 0) return;
+  ::shutdown(c.watch, SHUT_RDWR);  // our duplicate: the socket is still this connection's
+  c.cut = true;
+}
+
 void ConnectionQueue::shutdown() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ && workers_.empty()) return;
-    stopping_ = true;
-  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (stopping_ && workers_.empty()) return;
+  stopping_ = true;
+  // Connections whose request never arrived are cut; those being served get stop_timeout to finish.
+  for (auto& job : pending_) cut(*job.connection);
+  for (auto& job : pending_) jobs_.push_back(std::move(job));
+  pending_.clear();
   job_ready_.notify_all();
   space_.notify_all();
   stop_watch_.notify_all();
+  if (!idle_.wait_for(lock, stop_timeout_, [&] { return active_ == 0 && jobs_.empty(); }))
+    for (auto& c : connections_) cut(c);  // what is left: its reads and writes fail, its worker lets go
+  lock.unlock();
   for (auto& w : workers_) w.join();
   workers_.clear();
   if (watchdog_.joinable()) watchdog_.join();
@@ -86,7 +111,7 @@ size_t ConnectionQueue::active() const {
 
 size_t ConnectionQueue::waiting() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return jobs_.size();
+  return jobs_.size() + pending_.size();
 }
 
 void ConnectionQueue::work() {
@@ -113,6 +138,7 @@ void ConnectionQueue::work() {
       }
       connections_.erase(job.connection);
       --active_;
+      if (active_ == 0 && jobs_.empty()) idle_.notify_all();
     }
     space_.notify_one();
   }
@@ -120,15 +146,62 @@ void ConnectionQueue::work() {
 
 void ConnectionQueue::watch() {
   std::unique_lock<std::mutex> lock(mutex_);
+  std::vector<pollfd> fds;
   while (!stopping_) {
-    stop_watch_.wait_for(lock, std::chrono::milliseconds(100));
+    // Wait for bytes on the connections still waiting for their headers (at most 50 ms, so new
+    // connections and deadlines are seen), without the lock.
+    fds.clear();
+    for (const auto& job : pending_) fds.push_back({job.connection->watch, POLLIN, 0});
+    lock.unlock();
+    if (fds.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } else if (::poll(fds.data(), fds.size(), 50) < 0) {
+      for (auto& p : fds) p.revents = POLLIN;  // (EINTR) peek at every one
+    }
+    lock.lock();
+    if (stopping_) break;
+    // Only this thread removes from pending_, and enqueue appends: the first fds.size() entries are
+    // the ones polled.
+    std::vector<bool> ready(pending_.size(), false);
+    for (size_t i = 0; i < fds.size(); ++i) ready[i] = fds[i].revents != 0;
+    admit(ready);
     const auto now = Clock::now();
     for (auto& c : connections_)
-      if (!c.cut && c.watch >= 0 && now > c.deadline) {
-        ::shutdown(c.watch, SHUT_RDWR);  // our duplicate: the socket is still this connection's
-        c.cut = true;
-      }
+      if (now > c.deadline) cut(c);
   }
+}
+
+void ConnectionQueue::admit(const std::vector<bool>& ready) {
+  static constexpr size_t kPeek = 16384;  // headers longer than this: cpp-httplib answers them
+  static thread_local char buf[kPeek];
+  const auto now = Clock::now();
+  std::deque<Job> still;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    Connection& c = *pending_[i].connection;
+    bool go = c.cut || now > c.deadline;
+    if (!go && ready[i]) {
+      const ssize_t n = ::recv(c.watch, buf, kPeek, MSG_PEEK | MSG_DONTWAIT);
+      if (n <= 0) {
+        go = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);  // closed, or an error
+      } else {
+        go = static_cast<size_t>(n) == kPeek || memmem(buf, static_cast<size_t>(n), "\r\n\r\n", 4) != nullptr;
+        if (static_cast<size_t>(n) > c.peeked) {
+          c.peeked = static_cast<size_t>(n);
+          c.quiet_since = now;
+        }
+      }
+    }
+    if (!go && now - c.quiet_since > idle_timeout_) go = true;  // silent too long
+    if (!go) {
+      still.push_back(std::move(pending_[i]));
+      continue;
+    }
+    if (now > c.deadline || now - c.quiet_since > idle_timeout_) cut(c);  // the job only closes it
+    c.deadline = Clock::time_point::max();  // work() starts the request's budget
+    jobs_.push_back(std::move(pending_[i]));
+    job_ready_.notify_one();
+  }
+  pending_.swap(still);
 }
 
 void ConnectionQueue::set_deadline(Clock::time_point t) {

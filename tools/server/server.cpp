@@ -46,13 +46,13 @@ void widen_backlog(int port) {
 LinkServer::LinkServer(const Pipeline& pipeline, ServerOptions options) : pipeline_(pipeline), options_(options) {
   // Workers, the connection cap and the per-request deadline (connections.h); the queue is owned by
   // the server and lives while it listens.
-  const std::chrono::milliseconds request_timeout(1000LL * options_.request_timeout);
-  http_.new_task_queue = [this, request_timeout] {
-    connections_ = new ConnectionQueue(static_cast<size_t>(std::max(1, options_.threads)),
-                                       static_cast<size_t>(std::max(options_.max_connections, options_.threads)),
-                                       request_timeout);
-    return connections_;
-  };
+  ConnectionQueue::Limits limits;
+  limits.threads = static_cast<size_t>(std::max(1, options_.threads));
+  limits.max_connections = static_cast<size_t>(std::max(options_.max_connections, options_.threads));
+  limits.idle_timeout = std::chrono::milliseconds(1000LL * options_.idle_timeout);
+  limits.request_timeout = std::chrono::milliseconds(1000LL * options_.request_timeout);
+  limits.stop_timeout = std::chrono::milliseconds(1000LL * options_.stop_timeout);
+  http_.new_task_queue = [this, limits] { return connections_ = new ConnectionQueue(limits); };
   // After each response the connection's next request gets a new budget.
   http_.set_logger([](const httplib::Request&, const httplib::Response&) { restart_request_deadline(); });
   http_.set_payload_max_length(options_.max_body);

@@ -20,6 +20,7 @@ struct ServerOptions {
   int threads = 64;                ///< HTTP worker threads
   int idle_timeout = 5;            ///< seconds a connection may stay silent
   int request_timeout = 30;        ///< seconds in which each request must arrive
+  int stop_timeout = 10;           ///< seconds a stop waits for the requests being served
   int max_connections = 512;       ///< connections accepted at once
   size_t max_body = 1 << 20;       ///< largest request body, after decompression (larger: 413)
   size_t max_mentions = 256;       ///< most mentions in one request (more: 413)
