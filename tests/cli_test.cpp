@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -383,6 +384,37 @@ TEST(Cli, AnnotateFindsAndLinksMentionsInRawText) {
 
 namespace ner4el {
 namespace {
+
+// Memory stays bounded however many mentions one text holds: a 136 KB line of 16,000 mentions
+// (each mention once carried the whole text twice: over 2 GB here) is annotated in a few hundred MB.
+TEST(Cli, AnnotateMemoryIsBoundedWhateverTheMentionsPerText) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"),
+                   R"({"id": 1, "title": "Paris", "description": "a city", "count": 9, "class": "LOC", "aliases": ["Paris"]})" "\n"
+                   R"({"id": 3, "title": "Helen of Troy", "description": "a queen", "count": 4, "class": "PER", "aliases": ["Helen", "Helen of Troy"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  std::string line;
+  for (int i = 0; i < 8000; ++i) line += "Then Paris met Helen. ";
+  test::write_file(dir.file("big.txt"), line + "\n");
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string kb = dir.file("kb"), in = dir.file("big.txt"), out = dir.file("out.jsonl");
+    freopen("/dev/null", "w", stderr);
+    execl(NER4EL_TOOL, NER4EL_TOOL, "annotate", "--kb", kb.c_str(), "--model", "prior", "-i", in.c_str(), "-o", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  ASSERT_EQ(wait4(child, &status, 0, &usage), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  const auto doc = nlohmann::json::parse(test::read_file(dir.file("out.jsonl")));
+  ASSERT_EQ(doc["spans"].size(), 16000u);
+  EXPECT_EQ(doc["spans"][15999]["mention"], "Helen");
+  EXPECT_EQ(doc["spans"][15999]["entity_id"], 3);
+  EXPECT_LT(usage.ru_maxrss, 400 * 1024) << "peak resident memory in KiB";
+}
 
 TEST(Cli, DeeplyNestedJsonLinesAreMalformedLines) {
   test::TempDir dir;

@@ -414,6 +414,23 @@ TEST_F(Server, BadRequestsGetJsonErrors) {
   EXPECT_EQ(h->status, 200);
 }
 
+// Detection's mentions count against --max-mentions (8 here) as given ones do: each costs an
+// encoder pass, so a text full of aliases is a 413 at once, not minutes of work.
+TEST_F(Server, TextWithTooManyMentionsIs413) {
+  auto c = client();
+  std::string text;
+  for (int i = 0; i < 9; ++i) text += "Paris and ";
+  for (const char* route : {"/annotate", "/"}) {
+    auto r = c.Post(route, nlohmann::json{{"text", text}, {"spans", nlohmann::json::array()}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 413) << route << " " << r->body;
+    EXPECT_NE(r->body.find("--max-mentions"), std::string::npos) << r->body;
+  }
+  auto ok = c.Post("/annotate", nlohmann::json{{"text", "Paris and Paris."}}.dump(), "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+}
+
 // A port number past 65535 is said to be one, before anything is opened.
 TEST_F(Server, PortOutOfRangeIsAUsageError) {
   std::string out;

@@ -129,3 +129,45 @@ TEST_F(SpotterTest, ResolvesGivenSpans) {
 
 }  // namespace
 }  // namespace ner4el
+
+namespace ner4el {
+namespace {
+
+// A text's mentions carry bounded context (each once copied the whole text on both sides: a 128 KB
+// line of one alias took 2.9 GB): the right context's first 4 KiB, the left context's first and
+// last 4 KiB, cut between words, so what an encoder window reads is there whichever end it reads.
+TEST_F(SpotterTest, MentionsCarryBoundedContextFromBothEnds) {
+  std::string before, after;
+  for (int i = 0; i < 5000; ++i) before += "b" + std::to_string(i) + " ";
+  for (int i = 0; i < 5000; ++i) after += " a" + std::to_string(i);
+  const std::string text = before + "Paris" + after;
+  const auto spans = Spotter(*kb).spot(text);
+  ASSERT_EQ(mentions(spans), (std::vector<std::string>{"Paris"}));
+  const Mention m = mention_in(text, spans[0]);
+  EXPECT_EQ(m.mention, "Paris");
+  EXPECT_LE(m.right_context.size(), kMentionContextBytes);
+  EXPECT_LE(m.left_context.size(), 2 * kMentionContextBytes + 1);
+  EXPECT_GT(m.right_context.size(), kMentionContextBytes * 3 / 4);
+  EXPECT_EQ(after.rfind(m.right_context, 0), 0u) << "the right context is the text's start after the mention";
+  const size_t join = m.left_context.find("  ");  // the first part ends on whitespace, then the joining space
+  ASSERT_NE(join, std::string::npos);
+  EXPECT_EQ(before.rfind(m.left_context.substr(0, join + 1), 0), 0u) << "the left context starts where the text does";
+  const std::string tail = m.left_context.substr(join + 2);
+  EXPECT_EQ(before.compare(before.size() - tail.size(), tail.size(), tail), 0) << "and ends right before the mention";
+  EXPECT_EQ(tail.rfind("b", 0), 0u) << "cut between words: " << tail.substr(0, 20);
+  // Short contexts stay whole, and text without spaces is cut on a character boundary.
+  const std::string small = "Yesterday Paris Hilton flew.";
+  const Mention s = mention_in(small, Spotter(*kb).spot(small)[0]);
+  EXPECT_EQ(s.left_context, "Yesterday ");
+  EXPECT_EQ(s.right_context, " flew.");
+  std::string accents;
+  for (int i = 0; i < 6000; ++i) accents += "é";
+  const std::string wide = accents + " Paris " + accents + accents;
+  const Mention w = mention_in(wide, Spotter(*kb).spot(wide)[0]);
+  EXPECT_EQ(valid_utf8(w.left_context), w.left_context);
+  EXPECT_EQ(valid_utf8(w.right_context), w.right_context);
+  EXPECT_LE(w.right_context.size(), kMentionContextBytes);
+}
+
+}  // namespace
+}  // namespace ner4el

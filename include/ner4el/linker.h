@@ -162,8 +162,16 @@ class BiEncoderLinker : public Linker {
   std::unique_ptr<Cache> cache_;
 };
 
-/// The mention of a span for a linker: the span's text, with everything before and after it in the
-/// text as its context (the linker's input encoder takes the window it needs).
+/// Bytes of context a mention of a text carries on each side (kMentionContextBytes): far more than
+/// the 128-piece window an encoder reads in any text with words in it.
+inline constexpr size_t kMentionContextBytes = 4096;
+
+/// The mention of a span for a linker: the span's text with its context, bounded so that a text's
+/// mentions never each copy the whole text: the right context's first kMentionContextBytes, and of
+/// a longer left context its first and its last kMentionContextBytes joined by a space (the window
+/// reads the pieces nearest the mention, or with the release's quirk the farthest ones: see
+/// docs/reference.md "Input encoding"). Cuts fall on whitespace where there is any, else on a
+/// character boundary.
 Mention mention_in(std::string_view text, const TextSpan& span);
 
 /// One linked span of a text.
@@ -172,8 +180,9 @@ struct LinkedSpan {
   LinkResult result;  ///< ranked candidates, best first; empty when the span has none
 };
 
-/// Links the spans of each text (valid UTF-8; spans[i] belong to texts[i]) with one call of linker:
-/// every span becomes a mention with the rest of its text as context (mention_in).
+/// Links the spans of each text (valid UTF-8; spans[i] belong to texts[i]): every span becomes a
+/// mention with its context (mention_in), linked in calls of at most 1,024 mentions, so memory
+/// stays bounded however many spans a text has.
 std::vector<std::vector<LinkedSpan>> link_text_spans(const Linker& linker, const std::vector<std::string>& texts,
                                                      std::vector<std::vector<TextSpan>> spans,
                                                      const LinkCallOptions& call = {});

@@ -73,7 +73,7 @@ void add_serve_command(CLI::App& app) {
                   "connections accepted at once (served or waiting for a worker); more wait in the kernel's backlog")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
-  cmd->add_option("--max-mentions", s.max_mentions, "most mentions in one request (more: 413)")->capture_default_str();
+  cmd->add_option("--max-mentions", s.max_mentions, "most mentions in one request, given or found in its text (more: 413)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "most mentions linked together")->capture_default_str();
   cmd->add_option("--batch-wait-ms", a->batch_wait_ms, "how long a batch waits for more requests")->capture_default_str();
   cmd->callback([a, pf] {

@@ -137,6 +137,14 @@ httplib::Server::HandlerWithContentReader LinkServer::with_body(
   };
 }
 
+void LinkServer::check_detected(size_t mentions) const {
+  // Each mention found costs an encoder pass: a request's are bounded as /link's are.
+  if (mentions > options_.max_mentions)
+    throw RequestError(413, "the text has " + std::to_string(mentions) + " mentions or more, over the " +
+                                std::to_string(options_.max_mentions) +
+                                " a request may have (--max-mentions); send it in parts");
+}
+
 void LinkServer::add_link_routes() {
   http_.Post("/link", with_body([this](const std::string& raw, httplib::Response& res) {
     LinkRequest r = parse_link_request(parse_request_body(raw), options_.max_mentions);
@@ -152,9 +160,11 @@ void LinkServer::add_link_routes() {
     AnnotateRequest r = parse_annotate_request(parse_request_body(raw));
     (void)pipeline_.linker().options_for(r.options);  // before detection: bad options are a 400 at once
     std::vector<std::vector<TextSpan>> spans;
+    size_t found = 0;
     for (size_t d = 0; d < r.texts.size(); ++d) {
       const auto& o = r.document_options[d];
       spans.push_back(pipeline_.detect(r.texts[d], o.spotter ? &*o.spotter : nullptr));
+      check_detected(found += spans.back().size());
     }
     auto linked = pipeline_.link_spans(r.texts, spans, r.options);
     nlohmann::json out = nlohmann::json::array();
@@ -175,7 +185,7 @@ void LinkServer::add_link_routes() {
 void LinkServer::add_rel_routes() {
   auto rel = with_body([this](const std::string& raw, httplib::Response& res) {
     RelRequest r = parse_rel_request(parse_request_body(raw), options_.max_mentions);
-    if (r.detect) r.spans = pipeline_.detect(r.text);
+    if (r.detect) check_detected((r.spans = pipeline_.detect(r.text)).size());
     auto linked = pipeline_.link_spans(r.text, r.spans);
     served_ += linked.size();
     nlohmann::json out = nlohmann::json::array();
