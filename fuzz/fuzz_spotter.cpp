@@ -1,4 +1,5 @@
-// Mention detection and offsets over arbitrary text (the server's /annotate and REL's API).
+// Mention detection, offsets and the mentions' bounded context over arbitrary text (the server's
+// /annotate and REL's API).
 #include <filesystem>
 #include <fstream>
 
@@ -29,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::vector<TextSpan> again{s};
       resolve_offsets(text, again, true);  // code points back to the same bytes
       if (again[0].byte_start != s.byte_start || again[0].byte_end != s.byte_end) __builtin_trap();
+      // The context a mention carries: bounded, valid UTF-8 (cuts on character boundaries).
+      const Mention m = mention_in(text, s);
+      if (m.right_context.size() > kMentionContextBytes || m.left_context.size() > 2 * kMentionContextBytes + 1) __builtin_trap();
+      if (valid_utf8(m.left_context) != m.left_context || valid_utf8(m.right_context) != m.right_context) __builtin_trap();
     }
   }
   // Spans a client gives, from the input's first bytes.

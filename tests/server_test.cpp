@@ -431,6 +431,20 @@ TEST_F(Server, TextWithTooManyMentionsIs413) {
   EXPECT_EQ(ok->status, 200) << ok->body;
 }
 
+// Per-call options take any number of distinct values (a 65th k/top set once locked every client
+// out until a restart): 100 sets, each answered as asked.
+TEST_F(Server, AnyNumberOfDistinctPerCallOptions) {
+  auto c = client();
+  for (int k = 1; k <= 50; ++k)
+    for (int top = 1; top <= 2; ++top) {
+      const nlohmann::json mention{{"mention", "Paris"}, {"left_context", "in"}, {"right_context", "today"}};
+      auto r = c.Post("/link", nlohmann::json{{"mentions", {mention}}, {"k", k}, {"top", top}}.dump(), "application/json");
+      ASSERT_TRUE(r);
+      ASSERT_EQ(r->status, 200) << "k " << k << ", top " << top << ": " << r->body;
+      EXPECT_EQ(nlohmann::json::parse(r->body)[0]["alternatives"].size(), static_cast<size_t>(std::min(top, k == 1 ? 1 : 2)));
+    }
+}
+
 // A port number past 65535 is said to be one, before anything is opened.
 TEST_F(Server, PortOutOfRangeIsAUsageError) {
   std::string out;

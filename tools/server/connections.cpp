@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,11 +30,15 @@ ConnectionQueue::ConnectionQueue(Limits limits)
       idle_timeout_(limits.idle_timeout),
       request_timeout_(limits.request_timeout),
       stop_timeout_(limits.stop_timeout) {
+  wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   for (size_t i = 0; i < std::max<size_t>(limits.threads, 1); ++i) workers_.emplace_back([this] { work(); });
   watchdog_ = std::thread([this] { watch(); });
 }
 
-ConnectionQueue::~ConnectionQueue() { shutdown(); }
+ConnectionQueue::~ConnectionQueue() {
+  shutdown();
+  if (wake_ >= 0) close(wake_);
+}
 
 int ConnectionQueue::newest_connection() const {
   // accept() returns the lowest free descriptor, so the new one lies below the descriptors this
@@ -69,10 +74,11 @@ void ConnectionQueue::enqueue(std::function<void()> fn) {
   c.quiet_since = now;
   connections_.push_back(c);
   Job job{std::move(fn), std::prev(connections_.end())};
-  if (c.watch >= 0 && !stopping_) {  // a worker once its headers are there (watch() polls it)
+  if (c.watch >= 0 && !stopping_ && !headers_arrived(*job.connection, now)) {  // a worker once they are
     job.connection->deadline = now + request_timeout_;
     pending_.push_back(std::move(job));
-    stop_watch_.notify_one();
+    const uint64_t one = 1;
+    [[maybe_unused]] auto n = write(wake_, &one, sizeof one);  // the watchdog polls it from now on
     return;
   }
   jobs_.push_back(std::move(job));  // while stopping too: the job closes its socket
@@ -150,20 +156,21 @@ void ConnectionQueue::watch() {
   while (!stopping_) {
     // Wait for bytes on the connections still waiting for their headers (at most 50 ms, so new
     // connections and deadlines are seen), without the lock.
-    fds.clear();
+    fds.assign(1, pollfd{wake_, POLLIN, 0});  // a new connection (enqueue) wakes the poll
     for (const auto& job : pending_) fds.push_back({job.connection->watch, POLLIN, 0});
     lock.unlock();
-    if (fds.empty()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    } else if (::poll(fds.data(), fds.size(), 50) < 0) {
+    if (::poll(fds.data(), fds.size(), 50) < 0)
       for (auto& p : fds) p.revents = POLLIN;  // (EINTR) peek at every one
+    if (fds[0].revents) {
+      uint64_t count;
+      [[maybe_unused]] auto n = read(wake_, &count, sizeof count);
     }
     lock.lock();
     if (stopping_) break;
-    // Only this thread removes from pending_, and enqueue appends: the first fds.size() entries are
-    // the ones polled.
-    std::vector<bool> ready(pending_.size(), false);
-    for (size_t i = 0; i < fds.size(); ++i) ready[i] = fds[i].revents != 0;
+    // Only this thread removes from pending_, and enqueue appends: the first fds.size() - 1 entries
+    // are the ones polled; a new one is peeked at once.
+    std::vector<bool> ready(pending_.size(), true);
+    for (size_t i = 1; i < fds.size(); ++i) ready[i - 1] = fds[i].revents != 0;
     admit(ready);
     const auto now = Clock::now();
     for (auto& c : connections_)
@@ -171,26 +178,24 @@ void ConnectionQueue::watch() {
   }
 }
 
-void ConnectionQueue::admit(const std::vector<bool>& ready) {
+bool ConnectionQueue::headers_arrived(Connection& c, Clock::time_point now) {
   static constexpr size_t kPeek = 16384;  // headers longer than this: cpp-httplib answers them
   static thread_local char buf[kPeek];
+  const ssize_t n = ::recv(c.watch, buf, kPeek, MSG_PEEK | MSG_DONTWAIT);
+  if (n <= 0) return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);  // closed, or an error
+  if (static_cast<size_t>(n) > c.peeked) {
+    c.peeked = static_cast<size_t>(n);
+    c.quiet_since = now;
+  }
+  return static_cast<size_t>(n) == kPeek || memmem(buf, static_cast<size_t>(n), "\r\n\r\n", 4) != nullptr;
+}
+
+void ConnectionQueue::admit(const std::vector<bool>& ready) {
   const auto now = Clock::now();
   std::deque<Job> still;
   for (size_t i = 0; i < pending_.size(); ++i) {
     Connection& c = *pending_[i].connection;
-    bool go = c.cut || now > c.deadline;
-    if (!go && ready[i]) {
-      const ssize_t n = ::recv(c.watch, buf, kPeek, MSG_PEEK | MSG_DONTWAIT);
-      if (n <= 0) {
-        go = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);  // closed, or an error
-      } else {
-        go = static_cast<size_t>(n) == kPeek || memmem(buf, static_cast<size_t>(n), "\r\n\r\n", 4) != nullptr;
-        if (static_cast<size_t>(n) > c.peeked) {
-          c.peeked = static_cast<size_t>(n);
-          c.quiet_since = now;
-        }
-      }
-    }
+    bool go = c.cut || now > c.deadline || (ready[i] && headers_arrived(c, now));
     if (!go && now - c.quiet_since > idle_timeout_) go = true;  // silent too long
     if (!go) {
       still.push_back(std::move(pending_[i]));

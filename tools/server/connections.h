@@ -75,6 +75,9 @@ class ConnectionQueue : public httplib::TaskQueue {
   /// Caller holds mutex_; ready[i] says whether pending_[i]'s socket had something to read.
   void admit(const std::vector<bool>& ready);
   void cut(Connection& c);
+  /// Peeks at c's first request: true when its headers are all there (or it is closed, or its
+  /// headers are longer than cpp-httplib takes); records what came for the idle timeout.
+  bool headers_arrived(Connection& c, std::chrono::steady_clock::time_point now);
   /// The descriptor accept() just returned: a connected stream socket none of ours. Caller holds mutex_.
   int newest_connection() const;
   void set_deadline(std::chrono::steady_clock::time_point t);
@@ -91,6 +94,7 @@ class ConnectionQueue : public httplib::TaskQueue {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::thread watchdog_;
+  int wake_ = -1;  ///< an eventfd that wakes the watchdog's poll when a connection is added
 };
 
 /// On a worker thread: this connection's request has been read; no deadline until the response.
