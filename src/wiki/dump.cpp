@@ -292,18 +292,10 @@ class ChunkFilter {
       case kTag:
       case kQuoted: {
         for (; i < n; ++i) {
-          const char c = d[i];
           count();
-          if (!drop_) kept_.push_back(c);
-          if (state_ == kQuoted) {
-            if (c == quote_) state_ = kTag;
-          } else if (c == '"' || c == '\'') {
-            quote_ = c;
-            state_ = kQuoted;
-          } else if (c == '>') {
-            state_ = kText;
-            return i + 1;
-          }
+          if (!drop_) kept_.push_back(d[i]);
+          tag_byte(d[i]);
+          if (state_ == kText) return i + 1;
         }
         return n;
       }
@@ -345,20 +337,20 @@ class ChunkFilter {
     if (prefix) return;
     if (head_.rfind("<?", 0) == 0) return enter(kPi, false);  // another processing instruction
     // An ordinary tag: what has been read of it goes through the tag scanner (quotes, '>').
-    std::string seen = head_.substr(1);
     state_ = kTag;
     drop_ = false;
-    kept_.push_back('<');
-    for (char c : seen) {
-      kept_.push_back(c);
-      if (state_ == kQuoted) {
-        if (c == quote_) state_ = kTag;
-      } else if (c == '"' || c == '\'') {
-        quote_ = c;
-        state_ = kQuoted;
-      } else if (c == '>') {
-        state_ = kText;
-      }
+    keep(head_.data(), head_.size());
+    for (size_t i = 1; i < head_.size(); ++i) tag_byte(head_[i]);
+  }
+  /// One byte of a tag: quotes are followed, so a '>' inside one does not end it.
+  void tag_byte(char c) {
+    if (state_ == kQuoted) {
+      if (c == quote_) state_ = kTag;
+    } else if (c == '"' || c == '\'') {
+      quote_ = c;
+      state_ = kQuoted;
+    } else if (c == '>') {
+      state_ = kText;
     }
   }
   void enter(State s, bool drop) {
