@@ -197,6 +197,33 @@ TEST(Cli, LinkReportsMalformedLinesAndGoesOn) {
 namespace ner4el {
 namespace {
 
+// Mentions that bring their candidates: link and evaluate use them instead of the alias table; a
+// candidate the KB lacks makes that line an error object (link) or an error naming it (evaluate).
+TEST(Cli, MentionsBringTheirOwnCandidates) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"),
+                   R"({"id": 1, "title": "Paris", "description": "a city", "count": 9, "aliases": ["Paris"]})" "\n"
+                   R"j({"id": 2, "title": "Paris (mythology)", "description": "a prince of Troy", "count": 1, "aliases": []})j" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  test::write_file(dir.file("m.jsonl"),
+                   R"j({"mention": "Paris", "left_context": "", "right_context": "", "output": "Paris (mythology)", "candidates": ["Paris (mythology)"]})j" "\n"
+                   R"({"mention": "Paris", "left_context": "", "right_context": "", "output": "Paris", "candidates": [1, 99]})" "\n"
+                   R"({"mention": "the prince", "left_context": "", "right_context": "", "output": "Paris", "candidates": [2, 1]})" "\n");
+  std::string out;
+  ASSERT_EQ(test::run(tool() + " link --kb " + dir.file("kb") + " --model prior -i " + dir.file("m.jsonl") + " 2>/dev/null", &out), 0);
+  std::istringstream lines(out);
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  while (std::getline(lines, line)) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["entity_id"], 2) << rows[0];  // the alias table would have said Paris
+  EXPECT_NE(rows[1]["error"].get<std::string>().find("m.jsonl:2: candidates[1]: no entity with id 99"), std::string::npos) << rows[1];
+  EXPECT_EQ(rows[2]["entity_id"], 1) << rows[2];  // "the prince" is no alias; its candidates are used
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " evaluate --kb " + dir.file("kb") + " --model prior --json --data " + dir.file("m.jsonl") + " 2>&1", &out), 1);
+  EXPECT_NE(out.find("m.jsonl:2: candidates[1]: no entity with id 99"), std::string::npos) << out;
+}
+
 TEST(Cli, EvaluatePrintsDropCountsAndThePaperTable) {
   std::string msnbc = test::shared_data("msnbc_test.jsonl");
   if (msnbc.empty()) GTEST_SKIP() << "../shared/data/ner4el not found";

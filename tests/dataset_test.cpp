@@ -37,6 +37,37 @@ TEST(Dataset, ReadsMentionsAndOptionalOutput) {
   EXPECT_NE(e.find("a.jsonl:3: field 'output': missing"), std::string::npos) << e;
 }
 
+// "candidates": KB ids (numbers) and titles (strings), in NER4EL's and BLINK's lines; anything else
+// names the line, the field and the item.
+TEST(Dataset, CandidatesAreIdsOrTitles) {
+  test::TempDir dir;
+  test::write_file(dir.file("c.jsonl"),
+                   R"j({"mention": "Paris", "left_context": "", "right_context": "", "candidates": [12, "Paris (mythology)"]})j" "\n"
+                   R"({"mention": "Paris", "context_left": "", "context_right": "", "candidates": []})" "\n"
+                   R"({"mention": "Paris", "left_context": "", "right_context": "", "candidates": null})" "\n");
+  auto ms = read_mentions(dir.file("c.jsonl"));
+  ASSERT_EQ(ms.size(), 3u);
+  ASSERT_TRUE(ms[0].candidates);
+  EXPECT_EQ(*ms[0].candidates, (std::vector<GivenCandidate>{{12, ""}, {std::nullopt, "Paris (mythology)"}}));
+  ASSERT_TRUE(ms[1].candidates);
+  EXPECT_TRUE(ms[1].candidates->empty());
+  EXPECT_FALSE(ms[2].candidates);
+  for (const auto& [value, want] : std::vector<std::pair<std::string, std::string>>{
+           {"\"Paris\"", "field 'candidates': expected a list"},
+           {"[1, true]", "field 'candidates'[1]: expected a KB id (an integer) or a title (a string), found boolean"},
+           {"[1.5]", "field 'candidates'[0]: expected a KB id"},
+           {"[\"\"]", "field 'candidates'[0]: a title is 1 to 4,096 bytes"}}) {
+    test::write_file(dir.file("bad.jsonl"), "\n{\"mention\": \"P\", \"left_context\": \"\", \"right_context\": \"\", \"candidates\": " +
+                                                value + "}\n");
+    const std::string e = error_of(dir.file("bad.jsonl"));
+    EXPECT_NE(e.find("bad.jsonl:2: " + want), std::string::npos) << value << ": " << e;
+  }
+  std::string many = "[0";
+  for (int i = 1; i <= 10000; ++i) many += "," + std::to_string(i);
+  test::write_file(dir.file("many.jsonl"), R"({"mention": "P", "left_context": "", "right_context": "", "candidates": )" + many + "]}\n");
+  EXPECT_NE(error_of(dir.file("many.jsonl")).find("10001 candidates, more than the 10000"), std::string::npos);
+}
+
 TEST(Dataset, BlinkLinesReadAsTheSameFieldsAndStream) {
   // BLINK's training lines (blink/biencoder/data_process.py reads these keys), beside NER4EL's.
   test::TempDir dir;

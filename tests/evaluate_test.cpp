@@ -63,7 +63,7 @@ TEST(Evaluate, CountsWorkedOutByHand) {
   build_knowledge_base(src, dir.file("kb"));
   auto kb = KnowledgeBase::open(dir.file("kb"));
   PriorLinker prior(kb);
-  auto m = [](const char* mention, const char* gold) { return Mention{mention, "", "", std::string(gold)}; };
+  auto m = [](const char* mention, const char* gold) { return Mention{mention, "", "", std::string(gold), std::nullopt}; };
   std::vector<Mention> ms{m("Paris", "Paris"),   m("Paris", "Paris Hilton"), m("Lyon", "Lyon"),
                           m("Hilton", "Paris Hilton"), m("Atlantis", "Atlantis"), m("Paris", "Paris (mythology)"),
                           m("Ghost", "Ghost"),   m("Hilton", "Lyon")};
@@ -79,6 +79,56 @@ TEST(Evaluate, CountsWorkedOutByHand) {
   EXPECT_DOUBLE_EQ(c.recall(), 0.8);
   ms.push_back({"Paris", "", "", std::nullopt});
   EXPECT_THROW(evaluate(prior, kb, ms), InvalidArgument);
+}
+
+// Mentions that bring their own candidates: the alias table is not read for them; ids and titles
+// resolve in the KB, repeats and undescribed entities go, K keeps the highest counts, and an id or
+// title the KB lacks is an error naming the mention and the candidate.
+TEST(Evaluate, MentionsBringTheirOwnCandidates) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"),
+                   R"({"id": 1, "title": "Paris", "description": "capital", "count": 50, "aliases": ["Paris"]})" "\n"
+                   R"({"id": 2, "title": "Paris Hilton", "description": "socialite", "count": 20, "aliases": ["Paris", "Hilton"]})" "\n"
+                   R"({"id": 3, "title": "Lyon", "description": "city", "count": 5, "aliases": ["Lyon"]})" "\n"
+                   R"({"id": 4, "title": "Ghost", "aliases": ["Ghost"]})" "\n"
+                   R"j({"id": 5, "title": "Lyon (ship)", "description": "a ship", "count": 10, "aliases": ["Lyon"]})j" "\n");
+  KbSources src;
+  src.entities = dir.file("e.jsonl");
+  build_knowledge_base(src, dir.file("kb"));
+  auto kb = KnowledgeBase::open(dir.file("kb"));
+  PriorLinker prior(kb);
+  auto with = [](const char* mention, std::vector<GivenCandidate> c, const char* gold = "Lyon") {
+    return Mention{mention, "", "", std::string(gold), std::move(c)};
+  };
+  const GivenCandidate lyon{3, ""}, ship{std::nullopt, "Lyon (ship)"}, paris{1, ""}, hilton{2, ""}, ghost{4, ""};
+  auto r = prior.link({with("Paris", {lyon, ship, lyon}), with("Atlantis", {lyon}), with("Lyon", {ghost}),
+                       with("Lyon", {lyon, ship, paris, hilton})},
+                      LinkCallOptions{.k = 2});
+  ASSERT_EQ(r.size(), 4u);
+  ASSERT_EQ(r[0].ranked.size(), 2u);  // not Paris's alias-table candidates: the ship, then the city (counts 10, 5)
+  EXPECT_EQ(r[0].ranked[0].id, 5);
+  EXPECT_EQ(r[0].ranked[1].id, 3);
+  EXPECT_EQ(r[0].gold_rank, 1u);
+  ASSERT_EQ(r[1].ranked.size(), 1u);  // "Atlantis" is no alias; its candidate is enough
+  EXPECT_EQ(r[1].ranked[0].id, 3);
+  EXPECT_TRUE(r[2].ranked.empty());  // an entity without a description is no candidate
+  EXPECT_EQ(r[2].miss, CandidateMiss::NoCandidates);
+  EXPECT_EQ(r[3].candidates, 2u);  // K = 2 of four: the highest counts, Paris and Paris Hilton
+  EXPECT_EQ(r[3].ranked[0].id, 1);
+  auto c = evaluate(prior, kb, {with("Atlantis", {lyon}), with("Paris", {lyon, ship})}, 64);
+  EXPECT_EQ(c.not_in_alias_table, 0u);
+  EXPECT_EQ(c.scored, 2u);
+  EXPECT_EQ(c.correct, 1u);
+  for (const auto& [bad, want] : std::vector<std::pair<GivenCandidate, std::string>>{
+           {{99, ""}, "mentions[1]: candidates[1]: no entity with id 99 in the knowledge base"},
+           {{std::nullopt, "Lyon (boat)"}, "mentions[1]: candidates[1]: no entity titled 'Lyon (boat)'"}}) {
+    try {
+      (void)prior.link({with("Lyon", {lyon}), with("Lyon", {lyon, bad})});
+      ADD_FAILURE() << want;
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Evaluate, PaperColumns) {

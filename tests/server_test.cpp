@@ -445,6 +445,34 @@ TEST_F(Server, AnyNumberOfDistinctPerCallOptions) {
     }
 }
 
+// Mentions and REL's ED spans may bring their candidates ([start, length, [ids or titles]]); one
+// the KB lacks is a 400 naming it.
+TEST_F(Server, MentionsAndSpansBringTheirOwnCandidates) {
+  auto c = client();
+  auto r = c.Post("/link", R"({"mentions": [{"mention": "Paris", "left_context": "", "right_context": "", "candidates": ["Paris Hilton"]}]})",
+                  "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)[0]["entity_id"], 2) << r->body;  // the alias table's best is Paris (count 50)
+  auto rel = c.Post("/", R"({"text": "Paris and Bukowski met.", "spans": [[0, 5, [2]], [10, 8]]})", "application/json");
+  ASSERT_TRUE(rel);
+  ASSERT_EQ(rel->status, 200) << rel->body;
+  auto rows = nlohmann::json::parse(rel->body);
+  ASSERT_EQ(rows.size(), 2u) << rel->body;
+  EXPECT_EQ(rows[0][3], "Paris_Hilton") << rel->body;
+  EXPECT_EQ(rows[1][3], "Charles_Bukowski") << rel->body;
+  for (const auto& [route, body, want] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"/link", R"({"mentions": [{"mention": "Paris", "left_context": "", "right_context": "", "candidates": [7]}]})",
+            "mentions[0]: candidates[0]: no entity with id 7"},
+           {"/", R"({"text": "Paris.", "spans": [[0, 5, ["Lutetia"]]]})", "spans[0]: candidates[0]: no entity titled 'Lutetia'"},
+           {"/", R"({"text": "Paris.", "spans": [[0, 5, "Paris"]]})", "spans[0][2]: expected a list"}}) {
+    auto bad = c.Post(route, body, "application/json");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400) << route << " " << bad->body;
+    EXPECT_NE(bad->body.find(want), std::string::npos) << bad->body;
+  }
+}
+
 // A port number past 65535 is said to be one, before anything is opened.
 TEST_F(Server, PortOutOfRangeIsAUsageError) {
   std::string out;

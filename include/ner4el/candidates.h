@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ner4el/dataset.h"
 #include "ner4el/kb.h"
 #include "ner4el/release_compat.h"
 
@@ -49,6 +50,16 @@ class CandidateGenerator {
   /// Looks up lower(mention); keeps entities with a description; cuts to K by count (k > 0: this
   /// call's K instead of the options').
   CandidateSet candidates(std::string_view mention, int k = 0) const;
+
+  /// The candidates a mention brought (ids or titles) instead of the alias table's: each resolved
+  /// in the KB (a title exactly, as gold titles are), repeats dropped, entities without a
+  /// description dropped, cut to K by count as the alias table's are. The alias table is not read.
+  /// where names the mention in errors. @throws FormatError "where: candidates[i]: ..." for an id
+  /// or title the KB does not have.
+  CandidateSet given(const std::vector<GivenCandidate>& candidates, int k = 0, const std::string& where = "mention") const;
+
+  /// given() when the mention brought candidates, else candidates(mention.mention, k).
+  CandidateSet for_mention(const Mention& mention, int k = 0, const std::string& where = "mention") const;
 
   /// Training only: appends negatives until ids has K entries (or the pool is exhausted),
   /// never repeating an id. gold_class is the class index of the gold entity (NerNs; when it is

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,13 +14,31 @@
 
 namespace ner4el {
 
+/// A candidate a mention brings with it: a KB id (a JSON number) or a title (a JSON string).
+struct GivenCandidate {
+  std::optional<int64_t> id;
+  std::string title;  ///< when there is no id
+  bool operator==(const GivenCandidate& o) const { return id == o.id && title == o.title; }
+};
+
+/// Most candidates one mention may bring.
+inline constexpr std::size_t kMaxGivenCandidates = 10000;
+
 /// One mention in context. output is the gold Wikipedia title when the data set has one.
+/// candidates, when given ("candidates": [id or title, ...]), replace the alias table's for this
+/// mention (docs/reference.md "Candidates").
 struct Mention {
   std::string mention;
   std::string left_context;
   std::string right_context;
   std::optional<std::string> output;
+  std::optional<std::vector<GivenCandidate>> candidates;
 };
+
+/// The candidates of a JSON value ([id or title, ...]). where names it in errors.
+/// @throws FormatError "where[i]: ..." for anything else, more than kMaxGivenCandidates, or an
+/// empty or over-long title.
+std::vector<GivenCandidate> given_candidates(const nlohmann::json& value, const std::string& where);
 
 struct DatasetOptions {
   bool skip_bad = false;        ///< count and skip malformed lines instead of throwing

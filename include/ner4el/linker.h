@@ -106,7 +106,7 @@ class PriorLinker : public Linker {
   const LinkOptions& options() const override { return options_; }
 
  private:
-  LinkResult link_one(const Mention& mention, const LinkOptions& options) const;
+  LinkResult link_one(const Mention& mention, const LinkOptions& options, const std::string& where) const;
   const KnowledgeBase& kb_;
   CandidateGenerator candidates_;
   LinkOptions options_;

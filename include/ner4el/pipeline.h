@@ -54,9 +54,14 @@ class Pipeline {
   Pipeline(Pipeline&&) noexcept;
   Pipeline& operator=(Pipeline&&) noexcept;
 
-  /// Links mentions someone else found (bring-your-own-mentions).
-  /// @throws InvalidArgument for per-call options out of range or NER-CD without a classifier.
+  /// Links mentions someone else found (bring-your-own-mentions), each with the alias table's
+  /// candidates or those it brought (Mention::candidates).
+  /// @throws InvalidArgument for per-call options out of range or NER-CD without a classifier;
+  /// FormatError "mentions[i]: candidates[j]: ..." for a candidate the KB does not have.
   std::vector<LinkResult> link(const std::vector<Mention>& mentions, const CallOptions& options = {}) const;
+  /// The check link() makes first: every candidate a mention brought is in the KB.
+  /// @throws FormatError "where[i]: candidates[j]: ...".
+  void check_candidates(const std::vector<Mention>& mentions, const std::string& where = "mentions") const;
   /// Mention detection only, in text as given (spans index valid_utf8(text)); spotter: per-call
   /// rules (nullptr: the configured ones).
   std::vector<TextSpan> detect(std::string_view text, const SpotterOptions* spotter = nullptr) const;

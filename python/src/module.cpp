@@ -48,8 +48,39 @@ std::optional<std::string> dict_string(const nb::dict& d, std::initializer_list<
   return std::nullopt;
 }
 
+/// Candidates from Python: a list or tuple of KB ids (int) and titles (str); None: not given.
+std::optional<std::vector<GivenCandidate>> to_candidates(nb::handle value, const std::string& where) {
+  if (value.is_none()) return std::nullopt;
+  if (!nb::isinstance<nb::list>(value) && !nb::isinstance<nb::tuple>(value))
+    throw InvalidArgument(where + ": expected a list of KB ids (int) or titles (str)");
+  nlohmann::json items = nlohmann::json::array();
+  size_t i = 0;
+  for (nb::handle c : nb::iter(value)) {
+    if (nb::isinstance<nb::bool_>(c) || !(nb::isinstance<nb::int_>(c) || nb::isinstance<nb::str>(c)))
+      throw InvalidArgument(where + "[" + std::to_string(i) + "]: expected a KB id (int) or a title (str)");
+    if (nb::isinstance<nb::int_>(c)) items.push_back(nb::cast<int64_t>(c));
+    else items.push_back(nb::cast<std::string>(c));
+    ++i;
+  }
+  try {
+    return given_candidates(items, where);
+  } catch (const FormatError& e) {
+    throw InvalidArgument(e.what());
+  }
+}
+
+nb::object from_candidates(const std::optional<std::vector<GivenCandidate>>& given) {
+  if (!given) return nb::none();
+  nb::list out;
+  for (const auto& c : *given) {
+    if (c.id) out.append(*c.id);
+    else out.append(c.title);
+  }
+  return out;
+}
+
 /// A mention from a Mention, a dict (NER4EL's fields mention/left_context/right_context/output, or
-/// BLINK's mention/context_left/context_right/label_title) or a (left, mention, right) tuple.
+/// BLINK's mention/context_left/context_right/label_title; candidates) or a (left, mention, right) tuple.
 Mention to_mention(nb::handle item, size_t index) {
   if (nb::isinstance<Mention>(item)) return nb::cast<Mention>(item);
   const std::string where = "mentions[" + std::to_string(index) + "]";
@@ -62,6 +93,7 @@ Mention to_mention(nb::handle item, size_t index) {
     m.left_context = dict_string(d, {"left_context", "context_left"}, index).value_or("");
     m.right_context = dict_string(d, {"right_context", "context_right"}, index).value_or("");
     m.output = dict_string(d, {"output", "label_title"}, index);
+    if (d.contains("candidates")) m.candidates = to_candidates(d["candidates"], where + ": field 'candidates'");
     return m;
   }
   if (nb::isinstance<nb::tuple>(item) && nb::len(item) == 3) {
@@ -69,7 +101,7 @@ Mention to_mention(nb::handle item, size_t index) {
     for (size_t i = 0; i < 3; ++i)
       if (!nb::isinstance<nb::str>(t[i]))
         throw InvalidArgument(where + ": expected (left_context, mention, right_context) strings");
-    return Mention{nb::cast<std::string>(t[1]), nb::cast<std::string>(t[0]), nb::cast<std::string>(t[2]), std::nullopt};
+    return Mention{nb::cast<std::string>(t[1]), nb::cast<std::string>(t[0]), nb::cast<std::string>(t[2]), std::nullopt, std::nullopt};
   }
   throw InvalidArgument(where + ": expected a ner4el.Mention, a dict with 'mention' (and 'left_context', "
                         "'right_context'), or a (left_context, mention, right_context) tuple; got " +
@@ -176,14 +208,22 @@ NB_MODULE(_core, m) {
       .def(
           "__init__",
           [](Mention* self, std::string mention, std::string left_context, std::string right_context,
-             std::optional<std::string> output) {
-            new (self) Mention{std::move(mention), std::move(left_context), std::move(right_context), std::move(output)};
+             std::optional<std::string> output, nb::handle candidates) {
+            new (self) Mention{std::move(mention), std::move(left_context), std::move(right_context), std::move(output),
+                               to_candidates(candidates, "candidates")};
           },
-          "mention"_a, "left_context"_a = "", "right_context"_a = "", "output"_a = nb::none())
+          "mention"_a, "left_context"_a = "", "right_context"_a = "", "output"_a = nb::none(),
+          "candidates"_a.none() = nb::none())
       .def_rw("mention", &Mention::mention)
       .def_rw("left_context", &Mention::left_context)
       .def_rw("right_context", &Mention::right_context)
       .def_rw("output", &Mention::output, "gold title, when known")
+      .def_prop_rw(
+          "candidates", [](const Mention& x) { return from_candidates(x.candidates); },
+          [](Mention& x, nb::handle v) { x.candidates = to_candidates(v, "candidates"); },
+          nb::for_setter(nb::arg("value").none()),
+          "the candidates this mention brings (KB ids and titles), used instead of the alias table's; None: "
+          "the alias table's")
       .def("__repr__", [](const Mention& x) {
         return "Mention(" + nb::cast<std::string>(nb::repr(nb::cast(x.mention))) + ")";
       });

@@ -45,7 +45,32 @@ Mention mention_from_json(const nlohmann::json& j, const std::string& file, std:
   bool has_output = false;
   std::string out = get_string(j, blink ? "label_title" : "output", file, line_number, require_output, &has_output);
   if (has_output) m.output = std::move(out);
+  if (auto it = j.find("candidates"); it != j.end() && !it->is_null())
+    m.candidates = given_candidates(*it, location(file, line_number, "candidates"));
   return m;
+}
+
+std::vector<GivenCandidate> given_candidates(const nlohmann::json& value, const std::string& where) {
+  if (!value.is_array()) throw FormatError(where + ": expected a list of KB ids or titles, found " + type_name(value));
+  if (value.size() > kMaxGivenCandidates)
+    throw FormatError(where + ": " + std::to_string(value.size()) + " candidates, more than the " +
+                      std::to_string(kMaxGivenCandidates) + " a mention may bring");
+  std::vector<GivenCandidate> out;
+  out.reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto& v = value[i];
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    if (v.is_number_integer()) {
+      out.push_back({v.get<int64_t>(), {}});
+    } else if (v.is_string()) {
+      const auto& t = v.get_ref<const std::string&>();
+      if (t.empty() || t.size() > 4096) throw FormatError(at + ": a title is 1 to 4,096 bytes");
+      out.push_back({std::nullopt, t});
+    } else {
+      throw FormatError(at + ": expected a KB id (an integer) or a title (a string), found " + type_name(v));
+    }
+  }
+  return out;
 }
 
 std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions& options, DatasetReport* report) {

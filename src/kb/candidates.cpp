@@ -76,6 +76,32 @@ CandidateSet CandidateGenerator::candidates(std::string_view mention, int k_call
   return out;
 }
 
+CandidateSet CandidateGenerator::given(const std::vector<GivenCandidate>& candidates, int k_call, const std::string& where) const {
+  CandidateSet out;
+  const size_t k = static_cast<size_t>(k_call > 0 ? k_call : options_.k);
+  std::vector<int64_t> ids;
+  std::unordered_set<int64_t> seen;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const GivenCandidate& c = candidates[i];
+    auto at = [&] { return where + ": candidates[" + std::to_string(i) + "]"; };
+    std::optional<int64_t> id = c.id;
+    if (!id) {
+      id = kb_.id_of_title(c.title, options_.quirks.title_last_wins);
+      if (!id) throw FormatError(at() + ": no entity titled '" + c.title + "' in the knowledge base");
+    }
+    const auto brief = kb_.brief(*id);
+    if (!brief) throw FormatError(at() + ": no entity with id " + std::to_string(*id) + " in the knowledge base");
+    if (brief->has_description && seen.insert(*id).second) ids.push_back(*id);
+  }
+  out.ids = by_count(kb_, ids, k);
+  if (out.ids.empty()) out.miss = CandidateMiss::NoCandidates;
+  return out;
+}
+
+CandidateSet CandidateGenerator::for_mention(const Mention& mention, int k, const std::string& where) const {
+  return mention.candidates ? given(*mention.candidates, k, where) : candidates(mention.mention, k);
+}
+
 void CandidateGenerator::add_negatives(std::vector<int64_t>& ids, NegativeSampling mode, int32_t gold_class,
                                        std::mt19937_64& rng) const {
   if (mode == NegativeSampling::None || ids.size() >= static_cast<size_t>(options_.k)) return;

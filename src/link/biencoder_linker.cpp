@@ -118,7 +118,7 @@ std::vector<std::vector<int64_t>> BiEncoderLinker::candidate_sets(const std::vec
                                                                   std::vector<LinkResult>& out) const {
   std::vector<std::vector<int64_t>> cands(mentions.size());
   for (size_t i = 0; i < mentions.size(); ++i) {
-    auto set = candidates_.candidates(mentions[i].mention, o.k);
+    auto set = candidates_.for_mention(mentions[i], o.k, "mentions[" + std::to_string(i) + "]");
     out[i].miss = set.miss;
     out[i].candidates = set.ids.size();
     cands[i] = std::move(set.ids);

@@ -24,13 +24,13 @@ std::vector<LinkResult> PriorLinker::link(const std::vector<Mention>& mentions, 
   const LinkOptions o = options_for(call);
   std::vector<LinkResult> out;
   out.reserve(mentions.size());
-  for (const auto& m : mentions) out.push_back(link_one(m, o));
+  for (size_t i = 0; i < mentions.size(); ++i) out.push_back(link_one(mentions[i], o, "mentions[" + std::to_string(i) + "]"));
   return out;
 }
 
-LinkResult PriorLinker::link_one(const Mention& mention, const LinkOptions& options) const {
+LinkResult PriorLinker::link_one(const Mention& mention, const LinkOptions& options, const std::string& where) const {
   LinkResult r;
-  auto set = candidates_.candidates(mention.mention, options.k);
+  auto set = candidates_.for_mention(mention, options.k, where);
   r.miss = set.miss;
   r.candidates = set.ids.size();
   if (set.ids.empty()) return r;

@@ -45,7 +45,7 @@ EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<M
   // The texts are made valid UTF-8 first, as the pipeline reads them.
   std::vector<Mention> records;
   for (const auto& r : records_in)
-    records.push_back({valid_utf8(r.mention), valid_utf8(r.left_context), valid_utf8(r.right_context), r.output});
+    records.push_back({valid_utf8(r.mention), valid_utf8(r.left_context), valid_utf8(r.right_context), r.output, r.candidates});
   struct Gold {
     size_t byte_start, byte_end;
     std::optional<int64_t> entity;

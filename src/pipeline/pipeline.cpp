@@ -112,7 +112,18 @@ Pipeline Pipeline::open(const PipelineConfig& config) {
 }
 
 std::vector<LinkResult> Pipeline::link(const std::vector<Mention>& mentions, const CallOptions& options) const {
+  check_candidates(mentions);
   return impl_->front().link(mentions, options);
+}
+
+void Pipeline::check_candidates(const std::vector<Mention>& mentions, const std::string& where) const {
+  // Before the queue: one caller's unknown candidate must not fail a batch shared with others.
+  std::optional<CandidateGenerator> generator;
+  for (size_t i = 0; i < mentions.size(); ++i) {
+    if (!mentions[i].candidates) continue;
+    if (!generator) generator.emplace(*impl_->kb, CandidateOptions{.quirks = impl_->linker->options().quirks});
+    (void)generator->given(*mentions[i].candidates, 0, where + "[" + std::to_string(i) + "]");
+  }
 }
 
 std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptions* spotter) const {

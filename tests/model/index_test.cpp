@@ -147,6 +147,31 @@ TEST_F(IndexTest, IndexedLinkingEqualsReEncoding) {
   EXPECT_EQ(indexed.cached_entities(), 0u);  // everything came from the index
 }
 
+// The bi-encoder ranks the candidates a mention brought, scored as the alias table's would be:
+// given exactly the alias table's set, the same answer; given a subset, only that subset.
+TEST_F(IndexTest, BiEncoderRanksTheCandidatesAMentionBrings) {
+  BiEncoderLinker linker(*kb, *model, {});
+  auto ms = mentions();
+  const auto from_table = linker.link(ms);
+  std::vector<GivenCandidate> all, some;
+  const auto w1 = kb->alias("w1");
+  ASSERT_TRUE(w1);
+  for (int64_t id : *w1) all.push_back({id, ""});
+  some = {{7, ""}, {std::nullopt, "E9"}};  // under alias w2, not w1
+  ms[0].candidates = all;
+  ms[1].candidates = some;
+  const auto given = linker.link(ms);
+  ASSERT_EQ(given[0].ranked.size(), from_table[0].ranked.size());
+  for (size_t r = 0; r < given[0].ranked.size(); ++r) {
+    EXPECT_EQ(given[0].ranked[r].id, from_table[0].ranked[r].id);
+    EXPECT_FLOAT_EQ(given[0].ranked[r].score, from_table[0].ranked[r].score);
+  }
+  EXPECT_EQ(given[1].candidates, 2u);
+  for (const auto& e : given[1].ranked) EXPECT_TRUE(e.id == 7 || e.id == 9) << e.id;
+  ms[2].candidates = std::vector<GivenCandidate>{{42, ""}};
+  EXPECT_THROW(linker.link(ms), FormatError);
+}
+
 // An index cut short in place under a running process: an error naming it, not SIGBUS.
 TEST_F(IndexTest, IndexCutShortWhileOpenGivesErrors) {
   build_entity_index(*kb, *model, dir.file("idx"), {});

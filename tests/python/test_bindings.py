@@ -125,6 +125,26 @@ def test_per_call_options(pipeline):
     assert [e.text for e in pipeline.annotate(lower, require_capital=False)] == ["paris"]
 
 
+def test_mentions_bring_their_own_candidates(pipeline):
+    """Candidates given as KB ids or titles replace the alias table's, in every mention form; one
+    the KB lacks is an error naming the mention and the candidate."""
+    context = ("Troy fell after ", "Paris", " abducted Helen of Sparta.")
+    by_table = pipeline.link([context])[0]
+    city = next(c for c in by_table.candidates if c.title == "Paris")
+    m = ner4el.Mention("Paris", context[0], context[2], candidates=["Paris"])
+    assert m.candidates == ["Paris"]
+    forced = pipeline.link([m, {"mention": "Paris", "left_context": context[0], "right_context": context[2],
+                                "candidates": [city.id]}])
+    assert [r.title for r in forced] == ["Paris", "Paris"] != [by_table.title] * 2
+    assert [len(r.candidates) for r in forced] == [1, 1]
+    m.candidates = None  # back to the alias table
+    assert pipeline.link([m])[0].title == by_table.title
+    with pytest.raises(ner4el.FormatError, match=r"mentions\[1\]: candidates\[0\]: no entity with id 999999999"):
+        pipeline.link([m, {"mention": "Paris", "left_context": "", "right_context": "", "candidates": [999999999]}])
+    with pytest.raises(ner4el.InvalidArgument, match=r"candidates\[0\]: expected a KB id \(int\) or a title \(str\)"):
+        ner4el.Mention("Paris", candidates=[1.5])
+
+
 def test_gil_is_released_while_linking(pipeline):
     """Another Python thread keeps running while a long link() works in C++."""
     rows = shared_mentions("aquaint_test.jsonl", limit=300)

@@ -101,8 +101,9 @@ RelRequest parse_rel_request(const nlohmann::json& body, size_t max_spans) {
   r.detect = given.empty();
   for (size_t i = 0; i < given.size(); ++i) {
     const auto& g = given[i];
-    if (!g.is_array() || g.size() < 2 || !g[0].is_number_unsigned() || !g[1].is_number_unsigned())
-      throw RequestError(400, "spans[" + std::to_string(i) + "]: expected [start, length] (non-negative integers)");
+    if (!g.is_array() || g.size() < 2 || g.size() > 3 || !g[0].is_number_unsigned() || !g[1].is_number_unsigned())
+      throw RequestError(400, "spans[" + std::to_string(i) +
+                                  "]: expected [start, length] (non-negative integers), or [start, length, candidates]");
     TextSpan t;
     t.start = g[0].get<size_t>();
     const size_t length = g[1].get<size_t>();
@@ -110,6 +111,14 @@ RelRequest parse_rel_request(const nlohmann::json& body, size_t max_spans) {
       throw RequestError(422, "spans[" + std::to_string(i) + "]: outside the text");
     t.end = t.start + length;
     r.spans.push_back(t);
+    if (g.size() >= 3 && !g[2].is_null()) {  // our extension: the span's own candidates
+      r.candidates.resize(given.size());
+      try {
+        r.candidates[i] = given_candidates(g[2], "spans[" + std::to_string(i) + "][2]");
+      } catch (const FormatError& e) {
+        throw RequestError(400, e.what());
+      }
+    }
   }
   if (!r.detect) {
     try {

@@ -58,6 +58,9 @@ struct RelRequest {
   std::string text;  ///< valid UTF-8
   bool detect = false;
   std::vector<TextSpan> spans;  ///< offsets resolved (resolve_offsets) when given
+  /// The candidates each given span brought ([start, length, [id or title, ...]]), parallel to
+  /// spans; empty when none did.
+  std::vector<std::optional<std::vector<GivenCandidate>>> candidates;
 };
 /// @throws RequestError 400, 413 past max_spans, 422 for spans outside the text.
 RelRequest parse_rel_request(const nlohmann::json& body, size_t max_spans);

@@ -137,6 +137,14 @@ httplib::Server::HandlerWithContentReader LinkServer::with_body(
   };
 }
 
+void LinkServer::check_candidates(const std::vector<Mention>& mentions, const std::string& where) const {
+  try {
+    pipeline_.check_candidates(mentions, where);
+  } catch (const FormatError& e) {
+    throw RequestError(400, e.what());  // the request's fault: a candidate the KB does not have
+  }
+}
+
 void LinkServer::check_detected(size_t mentions) const {
   // Each mention found costs an encoder pass: a request's are bounded as /link's are.
   if (mentions > options_.max_mentions)
@@ -148,6 +156,7 @@ void LinkServer::check_detected(size_t mentions) const {
 void LinkServer::add_link_routes() {
   http_.Post("/link", with_body([this](const std::string& raw, httplib::Response& res) {
     LinkRequest r = parse_link_request(parse_request_body(raw), options_.max_mentions);
+    check_candidates(r.mentions, "mentions");
     auto results = pipeline_.link(r.mentions, r.options);
     nlohmann::json out = nlohmann::json::array();
     for (size_t i = 0; i < results.size(); ++i) out.push_back(result_json(r.items[i], results[i]));
@@ -186,7 +195,19 @@ void LinkServer::add_rel_routes() {
   auto rel = with_body([this](const std::string& raw, httplib::Response& res) {
     RelRequest r = parse_rel_request(parse_request_body(raw), options_.max_mentions);
     if (r.detect) check_detected((r.spans = pipeline_.detect(r.text)).size());
-    auto linked = pipeline_.link_spans(r.text, r.spans);
+    std::vector<LinkedSpan> linked;
+    if (r.candidates.empty()) {
+      linked = pipeline_.link_spans(r.text, r.spans);
+    } else {  // spans that bring their candidates: linked as mentions with them
+      std::vector<Mention> mentions;
+      for (size_t i = 0; i < r.spans.size(); ++i) {
+        mentions.push_back(mention_in(r.text, r.spans[i]));
+        mentions.back().candidates = r.candidates[i];
+      }
+      check_candidates(mentions, "spans");
+      auto results = pipeline_.link(mentions);
+      for (size_t i = 0; i < r.spans.size(); ++i) linked.push_back({r.spans[i], std::move(results[i])});
+    }
     served_ += linked.size();
     nlohmann::json out = nlohmann::json::array();
     for (const auto& s : linked) out.push_back(rel_json(s));

@@ -46,6 +46,8 @@ class LinkServer {
   void add_error_handlers();
   /// @throws RequestError 413 when detection found more mentions than a request may have.
   void check_detected(size_t mentions) const;
+  /// @throws RequestError 400 naming the mention and candidate the KB does not have.
+  void check_candidates(const std::vector<Mention>& mentions, const std::string& where) const;
   /// A handler that reads the body, at most max_body decompressed bytes, then calls handler.
   httplib::Server::HandlerWithContentReader with_body(
       std::function<void(const std::string& body, httplib::Response& res)> handler);
