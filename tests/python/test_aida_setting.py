@@ -49,7 +49,7 @@ def test_kb_and_mentions_match_the_documents(setting):
     assert info["entities"] == len(entities) == info["entities_with_description"]
     described = [e for e in entities.values() if e["description"] != e["title"]]
     assert len(described) > 1000, "lead paragraphs from samples/wikipedia-leads (scripts/install-deps)"
-    mentions = read_jsonl(out / "test.jsonl")
+    mentions = read_jsonl(out / "aida_test.jsonl")
     assert (len(mentions), sum("candidates" in m for m in mentions)) == (linked, with_candidates) == (4485, 4467)
     assert f"test: 4,485 linked mentions" in report
 
@@ -60,7 +60,7 @@ def test_evaluate_agrees_with_an_independent_popularity_scorer(setting, tmp_path
     out, _ = setting
     entities = {e["id"]: e for e in read_jsonl(out / "entities.jsonl")}
     by_title = {e["title"]: e["id"] for e in entities.values()}
-    mentions = [m for m in read_jsonl(out / "test.jsonl") if "candidates" in m]
+    mentions = [m for m in read_jsonl(out / "aida_test.jsonl") if "candidates" in m]
     scored = correct = 0
     for m in mentions:
         gold = by_title.get(m["output"])
