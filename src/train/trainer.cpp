@@ -93,7 +93,7 @@ train::ShardedSet prepare(const TrainConfig& c, const KnowledgeBase& kb, const I
   for_each_mention(c.train_data, {.require_output = true}, [&](Mention&& m, size_t line) {
     ++seen;
     if (cb.progress && (seen % 256 == 0)) cb.progress("preparing", std::min<uint64_t>(line, lines), lines);
-    auto set = gen.candidates(m.mention);
+    auto set = gen.for_mention(m, 0, location(c.train_data, line));  // the alias table's, or those it brought
     auto gold = kb.id_of_title(*m.output, c.quirks.title_last_wins);
     // A repeated id (duplicate-ids): the release's target is its last occurrence.
     auto pos = gold ? ner4el::gold_index(set.ids, *gold, c.quirks.duplicate_ids) : std::nullopt;

@@ -139,6 +139,34 @@ TEST_F(TrainTest, StreamedDataIsPreparedOnceAndBlinkLinesTrainAlike) {
   for (size_t i = 0; i < a.epochs.size(); ++i) EXPECT_DOUBLE_EQ(b.epochs[i].loss, a.epochs[i].loss);
 }
 
+// Training mentions that bring their candidates train on them: mentions that are no alias (all
+// dropped without their candidates) make examples, and the dev evaluation ranks the same sets.
+TEST_F(TrainTest, MentionsThatBringCandidatesTrainOnThem) {
+  std::string data;
+  for (int id = 1; id <= 6; ++id)
+    data += nlohmann::json{{"mention", "w40"}, {"left_context", "w" + std::to_string(4 + id) + " w9"},
+                           {"right_context", "w" + std::to_string(30 + id)}, {"output", "E" + std::to_string(id)},
+                           {"candidates", {id, id % 6 + 1, "E" + std::to_string((id + 1) % 6 + 1)}}}
+                .dump() + "\n";
+  test::write_file(dir.file("given.jsonl"), data);
+  config.train_data = config.dev_data = dir.file("given.jsonl");
+  config.output_dir = dir.file("given");
+  config.epochs = 1;
+  auto r = train_linker(config);
+  EXPECT_EQ(r.train_mentions, 6u);
+  EXPECT_EQ(r.dropped, 0u);
+  data.insert(0, nlohmann::json{{"mention", "w40"}, {"left_context", ""}, {"right_context", ""}, {"output", "E1"},
+                                {"candidates", {1, 99}}}.dump() + "\n");
+  test::write_file(dir.file("given.jsonl"), data);
+  config.output_dir = dir.file("given-bad");
+  try {
+    train_linker(config);
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("given.jsonl:1: candidates[1]: no entity with id 99"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TrainTest, TrainingDrawsFromItsOwnGenerators) {
   // Dropout, shuffling and the classifier's initialisation draw from generators of the trainers'
   // own: what a seeded program draws next from libtorch's global generator is unchanged.
