@@ -50,8 +50,8 @@ TEST(NerCg, FiltersOnlyWhenConfident) {
   EXPECT_EQ(ner_cg_keep(cand, {0.4f, 0.3f, 0.2f, 0.1f}, kClasses), (std::vector<size_t>{0, 1, 2, 3}));
 }
 
-TEST(Evaluate, CountsWorkedOutByHand) {
-  test::TempDir dir;
+/// Five entities: Paris (count 50), Paris Hilton (20), Lyon (5), Ghost (no description), Lyon (ship) (10).
+KnowledgeBase paris_and_lyon(const test::TempDir& dir) {
   test::write_file(dir.file("e.jsonl"),
                    R"({"id": 1, "title": "Paris", "description": "capital", "count": 50, "aliases": ["Paris"]})" "\n"
                    R"({"id": 2, "title": "Paris Hilton", "description": "socialite", "count": 20, "aliases": ["Paris", "Hilton"]})" "\n"
@@ -61,7 +61,12 @@ TEST(Evaluate, CountsWorkedOutByHand) {
   KbSources src;
   src.entities = dir.file("e.jsonl");
   build_knowledge_base(src, dir.file("kb"));
-  auto kb = KnowledgeBase::open(dir.file("kb"));
+  return KnowledgeBase::open(dir.file("kb"));
+}
+
+TEST(Evaluate, CountsWorkedOutByHand) {
+  test::TempDir dir;
+  auto kb = paris_and_lyon(dir);
   PriorLinker prior(kb);
   auto m = [](const char* mention, const char* gold) { return Mention{mention, "", "", std::string(gold), std::nullopt}; };
   std::vector<Mention> ms{m("Paris", "Paris"),   m("Paris", "Paris Hilton"), m("Lyon", "Lyon"),
@@ -86,16 +91,7 @@ TEST(Evaluate, CountsWorkedOutByHand) {
 // title the KB lacks is an error naming the mention and the candidate.
 TEST(Evaluate, MentionsBringTheirOwnCandidates) {
   test::TempDir dir;
-  test::write_file(dir.file("e.jsonl"),
-                   R"({"id": 1, "title": "Paris", "description": "capital", "count": 50, "aliases": ["Paris"]})" "\n"
-                   R"({"id": 2, "title": "Paris Hilton", "description": "socialite", "count": 20, "aliases": ["Paris", "Hilton"]})" "\n"
-                   R"({"id": 3, "title": "Lyon", "description": "city", "count": 5, "aliases": ["Lyon"]})" "\n"
-                   R"({"id": 4, "title": "Ghost", "aliases": ["Ghost"]})" "\n"
-                   R"j({"id": 5, "title": "Lyon (ship)", "description": "a ship", "count": 10, "aliases": ["Lyon"]})j" "\n");
-  KbSources src;
-  src.entities = dir.file("e.jsonl");
-  build_knowledge_base(src, dir.file("kb"));
-  auto kb = KnowledgeBase::open(dir.file("kb"));
+  auto kb = paris_and_lyon(dir);
   PriorLinker prior(kb);
   auto with = [](const char* mention, std::vector<GivenCandidate> c, const char* gold = "Lyon") {
     return Mention{mention, "", "", std::string(gold), std::move(c)};
