@@ -340,6 +340,7 @@ NB_MODULE(_core, m) {
             size_t i = 0;
             for (nb::handle item : nb::iter(mentions)) ms.push_back(to_mention(item, i++));
             const CallOptions o = call_options(k, top, ner_cd);
+            p.check_candidates(ms);  // on the whole list, so an error names the mention's own index
             return in_batches<LinkResult>(ms.size(), batch, [&](size_t b, size_t e) {
               return p.link(std::vector<Mention>(ms.begin() + b, ms.begin() + e), o);
             });

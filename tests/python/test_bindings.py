@@ -141,6 +141,9 @@ def test_mentions_bring_their_own_candidates(pipeline):
     assert pipeline.link([m])[0].title == by_table.title
     with pytest.raises(ner4el.FormatError, match=r"mentions\[1\]: candidates\[0\]: no entity with id 999999999"):
         pipeline.link([m, {"mention": "Paris", "left_context": "", "right_context": "", "candidates": [999999999]}])
+    with pytest.raises(ner4el.FormatError, match=r"mentions\[70\]: candidates\[0\]"):  # past the first batch
+        pipeline.link([m] * 70 + [{"mention": "Paris", "left_context": "", "right_context": "", "candidates": [-5]}],
+                      batch_size=64)
     with pytest.raises(ner4el.InvalidArgument, match=r"candidates\[0\]: expected a KB id \(int\) or a title \(str\)"):
         ner4el.Mention("Paris", candidates=[1.5])
 
