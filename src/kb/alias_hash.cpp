@@ -83,7 +83,10 @@ void AliasHashWriter::write() {
   std::filesystem::remove(path + ".data");
 }
 
-AliasHash::AliasHash(const std::string& path) : file_(path), path_(path) {
+AliasHash::AliasHash(const std::string& path)
+    : file_(path),
+      path_(path),
+      changed_(path + ": the alias hash was cut short or rewritten while open; rebuild the knowledge base") {
   std::string_view b = file_.bytes();
   if (b.size() < kHeader || std::memcmp(b.data(), kMagic, 8) != 0) throw FormatError(path + ": not an alias hash file");
   uint32_t version;
@@ -106,13 +109,12 @@ AliasHash::AliasHash(const std::string& path) : file_(path), path_(path) {
 std::optional<std::vector<int64_t>> AliasHash::find(std::string_view key) const {
   // Reads of the map run guarded: a file cut short in place under us faults (SIGBUS) past its new end.
   const std::string_view map = file_.bytes();
-  const std::string changed = path_ + ": the alias hash was cut short or rewritten while open; rebuild the knowledge base";
   std::optional<std::pair<uint64_t, uint32_t>> record;  // where the ids are, and how many
-  io::guarded(map.data(), map.size(), changed, [&] { record = probe(key); });
+  io::guarded(map.data(), map.size(), changed_, [&] { record = probe(key); });
   if (!record) return std::nullopt;
   std::vector<int64_t> ids(record->second);
   if (!ids.empty())  // (no null pointer when empty)
-    io::guarded(map.data(), map.size(), changed,
+    io::guarded(map.data(), map.size(), changed_,
                 [&] { std::memcpy(ids.data(), data_ + record->first, static_cast<size_t>(record->second) * 8); });
   return ids;
 }

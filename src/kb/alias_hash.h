@@ -52,6 +52,7 @@ class AliasHash {
   io::FaultHandlers fault_handlers_;  ///< while the map is open (declared before it)
   io::MappedFile file_;
   std::string path_;
+  std::string changed_;  ///< the message of a file cut short under us (made once, not per look-up)
   const char* slots_ = nullptr;
   const char* data_ = nullptr;
   uint64_t mask_ = 0, data_size_ = 0;
