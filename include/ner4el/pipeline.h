@@ -62,6 +62,8 @@ class Pipeline {
   /// The check link() makes first: every candidate a mention brought is in the KB.
   /// @throws FormatError "where[i]: candidates[j]: ...".
   void check_candidates(const std::vector<Mention>& mentions, const std::string& where = "mentions") const;
+  /// The same for one mention. @throws FormatError "where: candidates[j]: ..." (where: e.g. a file's line).
+  void check_candidates(const Mention& mention, const std::string& where) const;
   /// Mention detection only, in text as given (spans index valid_utf8(text)); spotter: per-call
   /// rules (nullptr: the configured ones).
   std::vector<TextSpan> detect(std::string_view text, const SpotterOptions* spotter = nullptr) const;

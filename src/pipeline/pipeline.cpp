@@ -118,12 +118,15 @@ std::vector<LinkResult> Pipeline::link(const std::vector<Mention>& mentions, con
 
 void Pipeline::check_candidates(const std::vector<Mention>& mentions, const std::string& where) const {
   // Before the queue: one caller's unknown candidate must not fail a batch shared with others.
-  std::optional<CandidateGenerator> generator;
-  for (size_t i = 0; i < mentions.size(); ++i) {
-    if (!mentions[i].candidates) continue;
-    if (!generator) generator.emplace(*impl_->kb, CandidateOptions{.quirks = impl_->linker->options().quirks});
-    (void)generator->given(*mentions[i].candidates, 0, where + "[" + std::to_string(i) + "]");
-  }
+  for (size_t i = 0; i < mentions.size(); ++i)
+    if (mentions[i].candidates) check_candidates(mentions[i], where + "[" + std::to_string(i) + "]");
+}
+
+void Pipeline::check_candidates(const Mention& mention, const std::string& where) const {
+  if (!mention.candidates) return;
+  // Titles resolve as the linker resolves them (its release quirks); the generator holds references only.
+  const CandidateGenerator generator(*impl_->kb, {.quirks = impl_->linker->options().quirks});
+  (void)generator.given(*mention.candidates, 0, where);
 }
 
 std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptions* spotter) const {

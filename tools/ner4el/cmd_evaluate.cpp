@@ -6,7 +6,6 @@
 
 #include "commands.h"
 #include "linker_setup.h"
-#include "ner4el/candidates.h"
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/evaluate.h"
@@ -47,11 +46,10 @@ void end_to_end_report(const Pipeline& pipeline, const std::vector<std::string>&
 }
 
 /// The data set's mentions; a candidate a mention brings that the KB lacks is an error naming its line.
-std::vector<Mention> read_checked(const std::string& path, const KnowledgeBase& kb, const ReleaseQuirks& quirks) {
-  const CandidateGenerator given(kb, {.quirks = quirks});
+std::vector<Mention> read_checked(const std::string& path, const Pipeline& pipeline) {
   std::vector<Mention> out;
   for_each_mention(path, {.require_output = true}, [&](Mention&& m, size_t line) {
-    if (m.candidates) (void)given.given(*m.candidates, 0, location(path, line));
+    pipeline.check_candidates(m, location(path, line));
     out.push_back(std::move(m));
   });
   return out;
@@ -86,7 +84,7 @@ void add_evaluate_command(CLI::App& app) {
     nlohmann::json sets = nlohmann::json::array();
     std::map<std::string, double> columns;
     for (const auto& path : a->data) {
-      auto mentions = read_checked(path, *setup.kb, opt.quirks);
+      auto mentions = read_checked(path, *setup.pipeline);
       const std::string column = paper_column(path);
       // AQUAINT with its own K (the release's 5), as a per-call option of the same pipeline.
       const int k = column == "AQUAINT" ? a->aquaint_k : opt.k;

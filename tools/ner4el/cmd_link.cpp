@@ -9,7 +9,6 @@
 #include "ner4el/json.h"
 #include "ner4el/link_json.h"
 #include "linker_setup.h"
-#include "ner4el/candidates.h"
 #include "ner4el/error.h"
 #include "ner4el/index.h"
 #include "ner4el/linker.h"
@@ -34,7 +33,6 @@ void add_link_command(CLI::App& app) {
   cmd->add_option("--batch", a->batch, "mentions encoded together")->capture_default_str();
   cmd->callback([a, pf] {
     auto setup = make_linker(*pf);
-    const CandidateGenerator given_check(*setup.kb, {.quirks = pf->link().quirks});
     InputFile input(a->input, "input");
     std::istream* in = &input.stream();
     const std::string& name = input.name();
@@ -86,13 +84,11 @@ void add_link_command(CLI::App& app) {
       try {
         auto j = parse_json(line, location(name, n));
         batch.push_back(mention_from_json(j, name, n));
-        if (batch.back().candidates) {  // in the KB, or the line is an error (before it joins a batch)
-          try {
-            (void)given_check.given(*batch.back().candidates, 0, location(name, n));
-          } catch (const FormatError&) {
-            batch.pop_back();
-            throw;
-          }
+        try {  // its candidates in the KB, or the line is an error (before it joins a batch)
+          setup.pipeline->check_candidates(batch.back(), location(name, n));
+        } catch (const FormatError&) {
+          batch.pop_back();
+          throw;
         }
         j["line"] = n;
         pending.push_back({n, std::move(j), true});
