@@ -40,7 +40,7 @@ class BatchQueue : public Linker {
   /// Queues the mentions; the future holds their results.
   std::future<std::vector<LinkResult>> submit(std::vector<Mention> mentions, const LinkCallOptions& call = {}) const;
   const LinkOptions& options() const override { return linker_.options(); }
-  bool has_ner_classifier() const override { return linker_.has_ner_classifier(); }
+  bool supports_ner_cd() const override { return linker_.supports_ner_cd(); }
   /// Mentions queued and not yet taken by the worker.
   size_t pending() const;
 

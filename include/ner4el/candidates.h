@@ -37,6 +37,10 @@ struct CandidateSet {
   CandidateMiss miss = CandidateMiss::None;
 };
 
+/// A mention without a leading article ("the", "a", "an") or a trailing possessive ("'s", "'"):
+/// "the United States" -> "United States", "Germany's" -> "Germany". The mention when it has neither.
+std::string_view name_core(std::string_view mention);
+
 /// Index of gold among ids: its first occurrence, or with last_occurrence (quirk duplicate-ids) its
 /// last, as the release's loop that overwrites the target. nullopt when absent.
 std::optional<size_t> gold_index(const std::vector<int64_t>& ids, int64_t gold, bool last_occurrence);
@@ -47,7 +51,8 @@ class CandidateGenerator {
   explicit CandidateGenerator(const KnowledgeBase& kb, CandidateOptions options = {});
 
   /// @throws InvalidArgument when a KB-level quirk is on and the KB predates format 3.
-  /// Looks up lower(mention); keeps entities with a description; cuts to K by count (k > 0: this
+  /// Looks up lower(mention), and when that is no alias its name_core (not with the release's
+  /// alias-table quirks); keeps entities with a description; cuts to K by count (k > 0: this
   /// call's K instead of the options').
   CandidateSet candidates(std::string_view mention, int k = 0) const;
 

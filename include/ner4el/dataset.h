@@ -33,6 +33,9 @@ struct Mention {
   std::string right_context;
   std::optional<std::string> output;
   std::optional<std::vector<GivenCandidate>> candidates;
+  /// The mention's NER class when the data ("ner": "PER") or the tagger gave one; NER-CD and NER-CG
+  /// use it when no NER classifier is loaded.
+  std::string ner;
 };
 
 /// The candidates of a JSON value ([id or title, ...]). where names it in errors.
@@ -73,5 +76,32 @@ std::vector<Mention> read_mentions(const std::string& path, const DatasetOptions
 /// line number) for each. Errors as read_mentions.
 void for_each_mention(const std::string& path, const DatasetOptions& options,
                       const std::function<void(Mention&&, std::size_t)>& fn, DatasetReport* report = nullptr);
+
+/// A whole document with its gold spans, as `../shared/data/aida/*_docs.jsonl` gives them:
+/// {"id", "text", "spans": [{"start", "end", "ner", "title"}], "ner_spans": [{"start", "end", "type"}]}
+/// (offsets in code points, end exclusive; "spans" and "ner_spans" optional). Every CoNLL-format
+/// NER data set converted to it reads the same way, in any language.
+struct GoldSpan {
+  std::size_t start = 0, end = 0;    ///< code points of the text
+  std::size_t byte_start = 0, byte_end = 0;
+  std::string type;                  ///< NER class ("ner" in spans, "type" in ner_spans)
+  std::optional<std::string> title;  ///< linked entity; none for NIL (spans only)
+};
+struct Document {
+  std::string id, text;             ///< text made valid UTF-8
+  std::vector<GoldSpan> spans;      ///< entity-linking gold (NIL included)
+  std::vector<GoldSpan> ner_spans;  ///< NER gold
+};
+
+/// Longest document line read (bytes); a longer line is an error naming it.
+inline constexpr std::size_t kMaxDocumentBytes = std::size_t(64) << 20;
+
+/// Parses one document line. @throws FormatError "file:line: field 'x': ..." for bad JSON, a
+/// missing text, or a span outside the text or with start > end.
+Document parse_document(std::string_view line, const std::string& file, std::size_t line_number);
+/// Streams a file of documents ("-": standard input), one at a time. @throws NotFound,
+/// InvalidArgument (a directory), FormatError as parse_document or for a line over kMaxDocumentBytes.
+void for_each_document(const std::string& path, const std::function<void(Document&&, std::size_t)>& fn);
+std::vector<Document> read_documents(const std::string& path);
 
 }  // namespace ner4el

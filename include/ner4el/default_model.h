@@ -18,6 +18,16 @@ inline constexpr const char* kDefaultModelName = "minilm-l6";
 /// A folder counts when it holds config.json and vocab.txt. nullopt when none is found.
 std::optional<std::string> default_model_dir();
 
+/// Name of the shipped NER tagger's folder (taggers/conll03: a head trained on CoNLL-2003 over the
+/// installed encoder; README "Named-entity recognition").
+inline constexpr const char* kDefaultTaggerName = "conll03";
+
+/// The shipped tagger's folder, searched as default_model_dir searches (with $NER4EL_TAGGER and
+/// taggers/ in place of $NER4EL_MODEL and models/). A folder counts when it holds tagger.json.
+std::optional<std::string> default_tagger_dir();
+/// default_tagger_dir(), or an error that says what to pass instead (`what`: "--tagger").
+std::string require_default_tagger(const std::string& what);
+
 /// How the default pretrained linker mixes cosine and prior (LinkOptions::prior_weight, rank_weight),
 /// read from conf/default_linker.json (installed under <prefix>/share/ner4el, or the source tree's
 /// conf/), which also says how they were fitted. Zeros when the file is missing.

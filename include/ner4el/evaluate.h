@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,24 @@ struct EvalCounts {
 EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::vector<Mention>& mentions,
                     std::size_t batch_size = 64, const ProgressFn& progress = {}, bool title_last_wins = false,
                     const LinkCallOptions& call = {});
+
+/// Exact-match NER scoring, as seqeval's default mode and CoNLL's conlleval: a detected span is
+/// right when its start, end and type all equal a gold span's; micro-averaged over every type.
+struct SpanCounts {
+  std::size_t gold = 0, detected = 0, correct = 0;
+  double precision() const { return detected ? static_cast<double>(correct) / detected : 0; }
+  double recall() const { return gold ? static_cast<double>(correct) / gold : 0; }
+  double f1() const {
+    const double p = precision(), r = recall();
+    return p + r > 0 ? 2 * p * r / (p + r) : 0;
+  }
+};
+struct NerScore {
+  SpanCounts all;
+  std::map<std::string, SpanCounts> by_type;
+  /// Adds one document: its gold spans and the spans detected in it (offsets in code points).
+  void add(const std::vector<GoldSpan>& gold, const std::vector<TextSpan>& detected);
+};
 
 /// The paper's column for a data-set file name ("aida_test.jsonl" -> "AIDA"), or "" when none fits.
 std::string paper_column(const std::string& file_name);

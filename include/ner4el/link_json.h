@@ -49,11 +49,13 @@ inline nlohmann::json span_json(const LinkedSpan& s) {
   nlohmann::json j{{"start", s.span.start},           {"end", s.span.end},
                    {"byte_start", s.span.byte_start}, {"byte_end", s.span.byte_end},
                    {"mention", s.span.mention},       {"detection_score", s.span.detection_score}};
+  if (!s.span.type.empty()) j["type"] = s.span.type;  // the tagger's NER class
   return result_json(std::move(j), s.result);
 }
 
 /// REL's response row: [start, length, mention, entity title (underscores), ed_score, md_score, tag];
-/// a span without a candidate gets "NIL", as REL's.
+/// a span without a candidate gets "NIL", as REL's; tag is the tagger's NER class (REL's Flair tag),
+/// else the entity's class.
 inline nlohmann::json rel_json(const LinkedSpan& s) {
   std::string title = "NIL", tag = "NULL";
   double ed = 0;
@@ -65,6 +67,7 @@ inline nlohmann::json rel_json(const LinkedSpan& s) {
     ed = best.score;
     if (!best.ner_class.empty()) tag = best.ner_class;
   }
+  if (!s.span.type.empty()) tag = s.span.type;
   return nlohmann::json::array({s.span.start, s.span.end - s.span.start, s.span.mention, title, ed, s.span.detection_score, tag});
 }
 

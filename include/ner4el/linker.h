@@ -92,8 +92,9 @@ class Linker {
   /// options() with call's fields applied and checked (the one place per-call options are resolved).
   /// @throws InvalidArgument as link().
   LinkOptions options_for(const LinkCallOptions& call) const;
-  /// Whether NER-CD and NER-CG can run (a classifier is loaded).
-  virtual bool has_ner_classifier() const { return false; }
+  /// Whether NER-CD and NER-CG can run: a bi-encoder can (with its classifier, else from each
+  /// mention's own class), the count prior cannot.
+  virtual bool supports_ner_cd() const { return false; }
 };
 
 /// The count-prior linker: the candidate with the most incoming links wins. A floor for every table
@@ -133,7 +134,8 @@ class BiEncoderLinker : public Linker {
   size_t cached_entities() const;
   /// Bytes those vectors take (at most LinkOptions::cache_mib MiB).
   size_t cached_bytes() const;
-  bool has_ner_classifier() const override { return ner_ != nullptr; }
+  /// NER-CD from the classifier, or without one from each mention's own class (Mention::ner).
+  bool supports_ner_cd() const override { return true; }
 
  private:
   using Vector = std::shared_ptr<const std::vector<float>>;
@@ -159,6 +161,7 @@ class BiEncoderLinker : public Linker {
   LinkOptions options_;
   const EntityIndex* index_;
   const NerClassifier* ner_;
+  std::vector<std::string> class_names_;  ///< the classifier's classes, else the KB's
   std::unique_ptr<Cache> cache_;
 };
 

@@ -98,6 +98,7 @@ class LinkerModel {
  private:
   friend class train::LinkerTrainee;
   friend class train::NerTrainee;
+  friend class Tagger;  // runs the encoder for its every hidden state
   explicit LinkerModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "ner4el/dataset.h"
+
 namespace ner4el {
 
 /// How NER-CD treats the confident branch (top probability over 0.5).
@@ -25,7 +27,8 @@ std::vector<bool> apply_ner_cd(std::vector<float>& normalised, const std::vector
                   const NerCdOptions& options = {});
 
 /// NER-CG: indices of the candidates kept. When the top-1 probability is over 0.5, candidates whose
-/// class is among the top-3 (which includes the top-1) or who have no class; otherwise all.
+/// class is among the top-3 (which includes the top-1; a class of probability 0, as beside a class
+/// given with certainty, is not) or who have no class; otherwise all.
 std::vector<size_t> ner_cg_keep(const std::vector<std::string>& candidate_classes, const std::vector<float>& probs,
                                 const std::vector<std::string>& class_names);
 
@@ -36,6 +39,13 @@ std::vector<size_t> ner_cg_keep(const std::vector<std::string>& candidate_classe
 /// none is kept). Stable: equal keys keep the candidate order.
 std::vector<size_t> ner_cd_order(const std::vector<float>& cosines, const std::vector<float>& constrained,
                                  const std::vector<bool>& kept, bool release_ties);
+
+/// Class probabilities from the mentions' own classes (Mention::ner), for NER-CD and NER-CG without
+/// a classifier: a row with probability 1 at the mention's class when class_names has it; an empty
+/// row (no constraint) for a mention without a class or with one the list lacks ("MISC" beside the
+/// KB's 18 classes). Empty when no mention has a usable class.
+std::vector<std::vector<float>> given_class_probabilities(const std::vector<Mention>& mentions,
+                                                          const std::vector<std::string>& class_names);
 
 /// Indices of the k most probable classes, most probable first.
 std::vector<size_t> top_classes(const std::vector<float>& probs, size_t k);

@@ -15,6 +15,7 @@
 #include "ner4el/kb.h"
 #include "ner4el/linker.h"
 #include "ner4el/spotter.h"
+#include "ner4el/tagger.h"
 #include "ner4el/text.h"
 
 namespace ner4el {
@@ -37,12 +38,21 @@ struct PipelineConfig {
   double prior_weight = -1, rank_weight = -1;  ///< -1: the model's default (LinkOptions)
   LinkOptions link;
   SpotterOptions spotter;
+  /// Mention detection in annotate(): "spotter" (the KB's aliases), "tagger" (the NER tagger: typed
+  /// spans, and a span the KB cannot link is kept, unlinked, as NIL) or "both" (the tagger's spans,
+  /// then the spotter's that overlap none of them). README "Named-entity recognition" says how the
+  /// default was chosen.
+  std::string mentions = "spotter";
+  /// The NER tagger's folder ("" : the shipped one, taggers/conll03), loaded when `mentions` is
+  /// not "spotter" or when this is set (then calls may ask for it).
+  std::string tagger;
 };
 
 /// Per-call options; a field left unset keeps what the pipeline was opened with. Any number of
 /// distinct sets may be used (the linker resolves them per call: Linker::options_for).
 struct CallOptions : LinkCallOptions {
   std::optional<SpotterOptions> spotter;  ///< mention detection's rules for this call
+  std::optional<std::string> mentions;    ///< "spotter", "tagger" or "both" for this call
 };
 
 /// The whole pipeline. Thread-safe for concurrent const calls.
@@ -67,6 +77,9 @@ class Pipeline {
   /// Mention detection only, in text as given (spans index valid_utf8(text)); spotter: per-call
   /// rules (nullptr: the configured ones).
   std::vector<TextSpan> detect(std::string_view text, const SpotterOptions* spotter = nullptr) const;
+  /// Mention detection of many texts as annotate() does it (options.mentions, options.spotter).
+  /// @throws InvalidArgument for an unknown mode or "tagger"/"both" when no tagger was opened.
+  std::vector<std::vector<TextSpan>> detect(const std::vector<std::string>& texts, const CallOptions& options) const;
   /// Detects and links the mentions of each text; texts are linked together in one batch.
   std::vector<std::vector<LinkedSpan>> annotate(const std::vector<std::string>& texts, const CallOptions& options = {}) const;
   /// Links the given spans of a text (REL's "ED" mode): each span's context is the text around it.
@@ -87,6 +100,10 @@ class Pipeline {
   void set_threads(int threads) const;
   /// The mention detector's rules the pipeline was opened with.
   const SpotterOptions& spotter_options() const;
+  /// The NER tagger, when one was opened (nullptr otherwise).
+  const Tagger* tagger() const;
+  /// The mention detection annotate() uses by default (PipelineConfig::mentions).
+  const std::string& mentions() const;
   /// The encoder, when the linker has one (nullptr for the count prior).
   const LinkerModel* model() const;
   /// "count prior", "bi-encoder", "pretrained encoder + prior (prior 0.05, rank 0.15)".
@@ -127,5 +144,11 @@ struct EndToEndReport {
 };
 EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<Mention>& records,
                                    bool title_last_wins = false);
+/// The same on whole documents with their gold spans (dataset.h Document: "spans", NIL included,
+/// as AIDA-CoNLL's `*_docs.jsonl` give them): mentions detected as the pipeline's mention detection
+/// does by default (PipelineConfig::mentions), each document one text. MD counts every gold span;
+/// EL is strong match over the gold spans whose title is in the KB (GERBIL's InKB).
+EndToEndReport evaluate_documents_end_to_end(const Pipeline& pipeline, const std::vector<Document>& docs,
+                                            bool title_last_wins = false);
 
 }  // namespace ner4el

@@ -27,7 +27,8 @@ struct TextSpan {
   size_t start = 0, end = 0;
   size_t byte_start = 0, byte_end = 0;
   std::string mention;           ///< the text of the span
-  double detection_score = 1.0;  ///< the spotter's confidence (1 for spans the caller gave)
+  double detection_score = 1.0;  ///< the detector's confidence (1 for spans the caller gave)
+  std::string type;              ///< the NER class the tagger gave ("PER"), "" when none was given
 };
 
 /// Fills in the code-point offsets and mention of spans given by byte offsets, or the byte offsets

@@ -109,4 +109,39 @@ struct TrainNerReport {
 /// (classes in the KB's order). The best epoch by dev class accuracy is saved as a ner4el folder.
 TrainNerReport train_ner_classifier(const TrainNerConfig& config, const TrainCallbacks& callbacks = {});
 
+/// Training the NER tagger's head over a frozen encoder (ner4el train-tagger).
+struct TaggerTrainConfig {
+  std::string encoder;     ///< "" : the installed pretrained model
+  std::string train_data;  ///< documents with "ner_spans" (dataset.h Document), e.g. CoNLL-2003 train
+  std::string dev_data;    ///< the same, for choosing the epoch (span F1)
+  std::string output_dir = "runs/tagger";  ///< the best epoch's tagger folder
+  int window = 256, margin = 32;  ///< TaggerOptions
+  int lstm = 192, shape_dim = 32;
+  double dropout = 0.3;
+  double lr = 2e-3;
+  int batch_size = 16;  ///< windows per optimiser step
+  int epochs = 30;      ///< at most
+  int patience = 5;     ///< epochs without a better dev F1 before stopping
+  uint64_t seed = 1;
+  std::string device = "cpu";
+  std::string info;  ///< the command line, recorded in tagger.json
+};
+struct TaggerEpochLog {
+  int epoch = 0;
+  double loss = 0, dev_f1 = 0, seconds = 0;
+};
+struct TaggerTrainReport {
+  size_t train_documents = 0, train_words = 0, dev_documents = 0;
+  std::vector<std::string> types;
+  std::vector<TaggerEpochLog> epochs;
+  int best_epoch = 0;
+  double best_dev_f1 = 0;
+  double encode_seconds = 0;  ///< the frozen encoder's pass over both sets (done once)
+};
+/// Encodes every window of both sets once (the encoder is frozen), then trains the head with Adam
+/// and cross-entropy over BIO tags; after each epoch tags the dev documents (as Tagger::tag does)
+/// and saves the tagger when their exact-span F1 is the best so far. Types: every NER type of the
+/// training spans, sorted. @throws InvalidArgument when the training data has no NER span.
+TaggerTrainReport train_tagger(const TaggerTrainConfig& config, const TrainCallbacks& callbacks = {});
+
 }  // namespace ner4el

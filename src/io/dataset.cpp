@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ner4el/error.h"
+#include "ner4el/files.h"
 #include "ner4el/json.h"
+#include "ner4el/text.h"
 
 namespace ner4el {
 
@@ -47,6 +49,11 @@ Mention mention_from_json(const nlohmann::json& j, const std::string& file, std:
   if (has_output) m.output = std::move(out);
   if (auto it = j.find("candidates"); it != j.end() && !it->is_null())
     m.candidates = given_candidates(*it, location(file, line_number, "candidates"));
+  if (auto it = j.find("ner"); it != j.end() && !it->is_null()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 64)
+      throw FormatError(location(file, line_number, "ner") + ": expected a NER class name (a string of at most 64 bytes)");
+    m.ner = it->get<std::string>();
+  }
   return m;
 }
 
@@ -111,6 +118,84 @@ void for_each_mention(const std::string& path, const DatasetOptions& options,
     }
     if (m) fn(std::move(*m), number);
   }
+}
+
+namespace {
+std::vector<GoldSpan> gold_spans(const nlohmann::json& j, const char* key, const char* type_key, const std::string& text,
+                                 size_t text_points, const std::string& where) {
+  std::vector<GoldSpan> out;
+  if (!j.contains(key)) return out;
+  const auto& list = j[key];
+  if (!list.is_array()) throw FormatError(where + ": field '" + key + "': expected a list");
+  std::vector<TextSpan> resolved;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& s = list[i];
+    const std::string at = where + ": field '" + key + "[" + std::to_string(i) + "]'";
+    if (!s.is_object() || !s.contains("start") || !s.contains("end") || !s["start"].is_number_unsigned() ||
+        !s["end"].is_number_unsigned())
+      throw FormatError(at + ": expected an object with non-negative integers 'start' and 'end'");
+    GoldSpan g;
+    g.start = s["start"].get<size_t>();
+    g.end = s["end"].get<size_t>();
+    if (g.start > g.end || g.end > text_points)
+      throw FormatError(at + ": span [" + std::to_string(g.start) + ", " + std::to_string(g.end) +
+                        ") is outside the text's " + std::to_string(text_points) + " code points");
+    if (s.contains(type_key) && s[type_key].is_string()) g.type = s[type_key].get<std::string>();
+    if (s.contains("title") && s["title"].is_string()) g.title = s["title"].get<std::string>();
+    TextSpan t;
+    t.start = g.start;
+    t.end = g.end;
+    resolved.push_back(t);
+    out.push_back(std::move(g));
+  }
+  resolve_offsets(text, resolved, /*by_code_points=*/true);
+  for (size_t i = 0; i < out.size(); ++i) out[i].byte_start = resolved[i].byte_start, out[i].byte_end = resolved[i].byte_end;
+  return out;
+}
+}  // namespace
+
+Document parse_document(std::string_view line, const std::string& file, std::size_t line_number) {
+  const std::string where = file + ":" + std::to_string(line_number);
+  const nlohmann::json j = parse_json(line, where);
+  if (!j.is_object()) throw FormatError(where + ": expected a JSON object (a document)");
+  if (!j.contains("text") || !j["text"].is_string()) throw FormatError(where + ": field 'text': missing or not a string");
+  Document d;
+  d.text = valid_utf8(j["text"].get<std::string>());
+  if (j.contains("id")) d.id = j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump();
+  const size_t points = code_points(d.text);
+  d.spans = gold_spans(j, "spans", "ner", d.text, points, where);
+  d.ner_spans = gold_spans(j, "ner_spans", "type", d.text, points, where);
+  return d;
+}
+
+void for_each_document(const std::string& path, const std::function<void(Document&&, std::size_t)>& fn) {
+  InputFile in(path, "document file");
+  std::string line;
+  std::size_t number = 0;
+  auto& stream = in.stream();
+  while (true) {
+    line.clear();
+    ++number;
+    char c;
+    bool any = false;
+    while (stream.get(c) && c != '\n') {
+      any = true;
+      if (line.size() >= kMaxDocumentBytes)
+        throw FormatError(in.name() + ":" + std::to_string(number) + ": line longer than " +
+                          std::to_string(kMaxDocumentBytes >> 20) + " MiB (one document a line)");
+      line.push_back(c);
+    }
+    if (!any && !stream) break;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    fn(parse_document(line, in.name(), number), number);
+  }
+}
+
+std::vector<Document> read_documents(const std::string& path) {
+  std::vector<Document> docs;
+  for_each_document(path, [&](Document&& d, std::size_t) { docs.push_back(std::move(d)); });
+  return docs;
 }
 
 }  // namespace ner4el

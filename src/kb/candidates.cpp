@@ -1,6 +1,7 @@
 #include "ner4el/candidates.h"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 #include <unordered_set>
 
@@ -43,6 +44,27 @@ std::vector<int64_t> by_count(const KnowledgeBase& kb, const std::vector<int64_t
 }
 }  // namespace
 
+std::string_view name_core(std::string_view mention) {
+  auto starts = [&](std::string_view p) {
+    if (mention.size() <= p.size()) return false;
+    for (size_t i = 0; i < p.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(mention[i])) != p[i]) return false;
+    return true;
+  };
+  for (std::string_view d : {"the ", "a ", "an "})
+    if (starts(d)) {
+      mention.remove_prefix(d.size());
+      break;
+    }
+  for (std::string_view p : {"'s", "\u2019s", "'", "\u2019"})
+    if (mention.size() > p.size() && mention.substr(mention.size() - p.size()) == p) {
+      mention.remove_suffix(p.size());
+      break;
+    }
+  while (!mention.empty() && mention.back() == ' ') mention.remove_suffix(1);
+  return mention;
+}
+
 CandidateSet CandidateGenerator::candidates(std::string_view mention, int k_call) const {
   CandidateSet out;
   const size_t k = static_cast<size_t>(k_call > 0 ? k_call : options_.k);
@@ -65,6 +87,11 @@ CandidateSet CandidateGenerator::candidates(std::string_view mention, int k_call
     return out;
   }
   auto ids = kb_.alias(mention);
+  if (!ids) {
+    // "the United States", "Germany's": the name inside, when the whole is no alias.
+    const std::string_view core = name_core(mention);
+    if (core.size() != mention.size() && !core.empty()) ids = kb_.alias(core);
+  }
   if (!ids) {
     out.miss = CandidateMiss::NotInAliasTable;
     return out;

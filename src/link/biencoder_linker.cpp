@@ -57,8 +57,11 @@ BiEncoderLinker::BiEncoderLinker(const KnowledgeBase& kb, const LinkerModel& mod
     : kb_(kb), model_(model), candidates_(kb, {.k = options.k, .quirks = options.quirks}), options_(options), index_(index),
       ner_(ner), cache_(std::make_unique<Cache>(options.cache_mib << 20)) {
   options_.cd.quirk_substring_match |= options_.quirks.ner_cd_substring;
-  if ((options_.ner_cd || options_.ner_cg) && !ner_)
-    throw InvalidArgument("NER-CD and NER-CG need a NER classifier (--ner-model)");
+  if (ner_) {
+    class_names_ = ner_->classes();
+  } else {
+    for (const auto& [name, count] : kb_.info().classes) class_names_.push_back(name);
+  }
   if (index_ && index_->dim() != model_.dim())
     throw InvalidArgument("the entity index has vectors of dimension " + std::to_string(index_->dim()) +
                           ", the model " + std::to_string(model_.dim()));
@@ -98,14 +101,16 @@ std::vector<LinkResult> BiEncoderLinker::link(const std::vector<Mention>& mentio
   const auto mv = model_.embed_mentions(inputs);
   for (size_t s = 0; s < scored.size(); ++s) {
     const size_t i = scored[s];
-    rank(mentions[i], cands[i], &mv[s * model_.dim()], vectors, probs.empty() ? nullptr : &probs[i], o, out[i]);
+    rank(mentions[i], cands[i], &mv[s * model_.dim()], vectors, probs.empty() || probs[i].empty() ? nullptr : &probs[i], o,
+         out[i]);
   }
   return out;
 }
 
 std::vector<std::vector<float>> BiEncoderLinker::class_probabilities(const std::vector<Mention>& mentions,
                                                                      const LinkOptions& o) const {
-  if (!ner_ || !(o.ner_cd || o.ner_cg)) return {};
+  if (!(o.ner_cd || o.ner_cg)) return {};
+  if (!ner_) return given_class_probabilities(mentions, class_names_);
   std::vector<MentionInput> inputs;
   for (const auto& m : mentions)
     inputs.push_back(ner_->input_encoder().encode_mention(m.left_context, m.mention, m.right_context));
@@ -122,11 +127,11 @@ std::vector<std::vector<int64_t>> BiEncoderLinker::candidate_sets(const std::vec
     out[i].miss = set.miss;
     out[i].candidates = set.ids.size();
     cands[i] = std::move(set.ids);
-    if (o.ner_cg && !probs.empty() && !cands[i].empty()) {
+    if (o.ner_cg && !probs.empty() && !probs[i].empty() && !cands[i].empty()) {
       std::vector<std::string> classes;
       for (int64_t id : cands[i]) classes.push_back(class_of(id));
       std::vector<int64_t> kept;
-      for (size_t k : ner_cg_keep(classes, probs[i], ner_->classes())) kept.push_back(cands[i][k]);
+      for (size_t k : ner_cg_keep(classes, probs[i], class_names_)) kept.push_back(cands[i][k]);
       cands[i] = std::move(kept);
       out[i].candidates = cands[i].size();
       if (cands[i].empty()) out[i].miss = CandidateMiss::NoCandidates;
@@ -193,7 +198,7 @@ void BiEncoderLinker::rank(const Mention& mention, const std::vector<int64_t>& i
   if (o.ner_cd && probs) {
     std::vector<std::string> classes;
     for (int64_t id : ids) classes.push_back(class_of(id));
-    auto kept = apply_ner_cd(norm, classes, *probs, ner_->classes(), o.cd);
+    auto kept = apply_ner_cd(norm, classes, *probs, class_names_, o.cd);
     order = ner_cd_order(scores, norm, kept, o.quirks.ner_cd_ties);
   } else {
     std::iota(order.begin(), order.end(), 0);

@@ -2,11 +2,26 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
+#include <tuple>
 
 #include "ner4el/error.h"
 #include "ner4el/text.h"
 
 namespace ner4el {
+
+void NerScore::add(const std::vector<GoldSpan>& gold, const std::vector<TextSpan>& detected) {
+  std::set<std::tuple<size_t, size_t, std::string>> g;
+  for (const auto& s : gold) {
+    if (g.insert({s.start, s.end, s.type}).second) ++all.gold, ++by_type[s.type].gold;
+  }
+  std::set<std::tuple<size_t, size_t, std::string>> seen;
+  for (const auto& s : detected) {
+    if (!seen.insert({s.start, s.end, s.type}).second) continue;
+    ++all.detected, ++by_type[s.type].detected;
+    if (g.count({s.start, s.end, s.type})) ++all.correct, ++by_type[s.type].correct;
+  }
+}
 
 EvalCounts evaluate(const Linker& linker, const KnowledgeBase& kb, const std::vector<Mention>& mentions,
                     std::size_t batch_size, const ProgressFn& progress, bool title_last_wins,

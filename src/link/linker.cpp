@@ -17,8 +17,8 @@ LinkOptions Linker::options_for(const LinkCallOptions& call) const {
   if (call.k) o.k = *call.k;
   if (call.top) o.top = *call.top;
   if (call.ner_cd) {
-    if (*call.ner_cd && !has_ner_classifier())
-      throw InvalidArgument("ner_cd needs the NER classifier (open the pipeline with one)");
+    if (*call.ner_cd && !supports_ner_cd())
+      throw InvalidArgument("ner_cd needs a bi-encoder (the count prior has no NER-CD)");
     o.ner_cd = *call.ner_cd;
   }
   check_link_options(o);

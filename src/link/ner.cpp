@@ -67,10 +67,26 @@ std::vector<size_t> ner_cg_keep(const std::vector<std::string>& classes, const s
   const bool confident = !top3.empty() && probs[top3[0]] > 0.5f;
   for (size_t i = 0; i < classes.size(); ++i) {
     bool ok = !confident || classes[i].empty();
-    for (size_t c : top3) ok |= classes[i] == class_names[c];
+    for (size_t c : top3) ok |= probs[c] > 0 && classes[i] == class_names[c];  // (a given class: the others are 0)
     if (ok) keep.push_back(i);
   }
   return keep;
+}
+
+std::vector<std::vector<float>> given_class_probabilities(const std::vector<Mention>& mentions,
+                                                          const std::vector<std::string>& class_names) {
+  std::vector<std::vector<float>> rows(mentions.size());
+  bool any = false;
+  for (size_t i = 0; i < mentions.size(); ++i) {
+    if (mentions[i].ner.empty()) continue;
+    const auto it = std::find(class_names.begin(), class_names.end(), mentions[i].ner);
+    if (it == class_names.end()) continue;
+    rows[i].assign(class_names.size(), 0.0f);
+    rows[i][static_cast<size_t>(it - class_names.begin())] = 1.0f;
+    any = true;
+  }
+  if (!any) rows.clear();
+  return rows;
 }
 
 }  // namespace ner4el

@@ -40,7 +40,7 @@ std::string head_and_tail(std::string_view text) {
 }  // namespace
 
 Mention mention_in(std::string_view text, const TextSpan& s) {
-  return Mention{s.mention, head_and_tail(text.substr(0, s.byte_start)), head(text.substr(s.byte_end)), std::nullopt, std::nullopt};
+  return Mention{s.mention, head_and_tail(text.substr(0, s.byte_start)), head(text.substr(s.byte_end)), std::nullopt, std::nullopt, s.type};
 }
 
 std::vector<std::vector<LinkedSpan>> link_text_spans(const Linker& linker, const std::vector<std::string>& texts,

@@ -175,6 +175,14 @@ torch::Tensor BertEncoderImpl::forward(const torch::Tensor& input_ids, const tor
   return x;
 }
 
+std::vector<torch::Tensor> BertEncoderImpl::forward_layers(const torch::Tensor& input_ids,
+                                                           const torch::Tensor& attention_mask) {
+  std::vector<torch::Tensor> out{embeddings->forward(input_ids)};
+  auto mask_bias = additive_mask(attention_mask, out[0].scalar_type());
+  for (const auto& layer : *layers) out.push_back(layer->as<BertLayer>()->forward(out.back(), mask_bias));
+  return out;
+}
+
 torch::Tensor BertEncoderImpl::forward_at(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
                                           const torch::Tensor& rows) {
   auto x = embeddings->forward(input_ids);

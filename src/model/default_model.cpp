@@ -35,6 +35,26 @@ std::optional<std::string> default_model_dir() {
   return std::nullopt;
 }
 
+std::optional<std::string> default_tagger_dir() {
+  if (const char* env = std::getenv("NER4EL_TAGGER"); env && *env) return std::string(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> places;
+  if (!ec) places.push_back(exe.parent_path().parent_path() / "taggers" / kDefaultTaggerName);
+  places.push_back(fs::path(NER4EL_SOURCE_DIR) / "taggers" / kDefaultTaggerName);
+  places.push_back(fs::path(NER4EL_DATA_DIR) / "taggers" / kDefaultTaggerName);
+  for (const auto& p : places)
+    if (fs::is_regular_file(p / "tagger.json", ec)) return p.lexically_normal().string();
+  return std::nullopt;
+}
+
+std::string require_default_tagger(const std::string& what) {
+  if (auto dir = default_tagger_dir()) return *dir;
+  throw NotFound("no " + what + " given and no shipped tagger found (taggers/" + kDefaultTaggerName +
+                 " of the source tree, or <prefix>/share/ner4el/taggers/); set NER4EL_TAGGER or train one with "
+                 "'ner4el train-tagger'");
+}
+
 DefaultLinkerSettings default_linker_settings() {
   DefaultLinkerSettings s;
   for (const fs::path& p : {fs::path(NER4EL_DATA_DIR) / "default_linker.json", fs::path(NER4EL_SOURCE_CONF) / "default_linker.json"}) {

@@ -38,6 +38,48 @@ std::string joined(std::string_view left, std::string_view mention, std::string_
   s += right;
   return s;
 }
+struct Gold {
+  size_t byte_start, byte_end;
+  std::optional<int64_t> entity;
+};
+
+/// Detects and links the mentions of each text and counts them against its gold spans.
+EndToEndReport score_end_to_end(const Pipeline& pipeline, const std::vector<std::string>& texts,
+                                const std::vector<std::vector<Gold>>& gold) {
+  EndToEndReport rep;
+  rep.documents = texts.size();
+  std::vector<std::vector<TextSpan>> detected(texts.size());
+  auto t = std::chrono::steady_clock::now();
+  for (size_t d = 0; d < texts.size(); d += 16) {  // (the tagger batches texts' windows)
+    const std::vector<std::string> batch(texts.begin() + static_cast<std::ptrdiff_t>(d),
+                                         texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), d + 16)));
+    auto spans = pipeline.detect(batch, CallOptions{});
+    for (size_t i = 0; i < batch.size(); ++i) {
+      detected[d + i] = std::move(spans[i]);
+      rep.characters += code_points(batch[i]);
+    }
+  }
+  rep.detect_seconds = since(t);
+  t = std::chrono::steady_clock::now();
+  auto linked = link_text_spans(pipeline.linker(), texts, std::move(detected));  // one batch
+  rep.link_seconds = since(t);
+  for (size_t d = 0; d < texts.size(); ++d) {
+    rep.gold += gold[d].size();
+    for (const auto& g : gold[d]) rep.gold_in_kb += g.entity.has_value();
+    for (const auto& ls : linked[d]) {
+      ++rep.detected;
+      const Gold* match = nullptr;
+      for (const auto& g : gold[d])
+        if (g.byte_start == ls.span.byte_start && g.byte_end == ls.span.byte_end) match = &g;
+      if (match) ++rep.detected_right;
+      if (match && !match->entity) continue;  // a gold mention of an entity outside the KB
+      if (ls.result.ranked.empty()) continue;
+      ++rep.linked;
+      if (match && ls.result.ranked.front().id == *match->entity) ++rep.linked_right;
+    }
+  }
+  return rep;
+}
 }  // namespace
 
 EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<Mention>& records_in, bool title_last_wins) {
@@ -46,10 +88,6 @@ EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<M
   std::vector<Mention> records;
   for (const auto& r : records_in)
     records.push_back({valid_utf8(r.mention), valid_utf8(r.left_context), valid_utf8(r.right_context), r.output, r.candidates});
-  struct Gold {
-    size_t byte_start, byte_end;
-    std::optional<int64_t> entity;
-  };
   std::map<std::string, size_t> doc_of;  // text -> document
   std::vector<std::string> texts;
   std::vector<std::vector<Gold>> gold;
@@ -85,34 +123,24 @@ EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<M
     texts.push_back(std::move(text));
     gold.push_back(std::move(g));
   }
-  EndToEndReport rep;
-  rep.documents = texts.size();
-  std::vector<std::vector<TextSpan>> detected(texts.size());
-  auto t = std::chrono::steady_clock::now();
-  for (size_t d = 0; d < texts.size(); ++d) {
-    detected[d] = pipeline.detect(texts[d]);
-    rep.characters += code_points(texts[d]);
-  }
-  rep.detect_seconds = since(t);
-  t = std::chrono::steady_clock::now();
-  auto linked = link_text_spans(pipeline.linker(), texts, std::move(detected));  // one batch
-  rep.link_seconds = since(t);
-  for (size_t d = 0; d < texts.size(); ++d) {
-    rep.gold += gold[d].size();
-    for (const auto& g : gold[d]) rep.gold_in_kb += g.entity.has_value();
-    for (const auto& ls : linked[d]) {
-      ++rep.detected;
-      const Gold* match = nullptr;
-      for (const auto& g : gold[d])
-        if (g.byte_start == ls.span.byte_start && g.byte_end == ls.span.byte_end) match = &g;
-      if (match) ++rep.detected_right;
-      if (match && !match->entity) continue;  // a gold mention of an entity outside the KB
-      if (ls.result.ranked.empty()) continue;
-      ++rep.linked;
-      if (match && ls.result.ranked.front().id == *match->entity) ++rep.linked_right;
+  return score_end_to_end(pipeline, texts, gold);
+}
+
+EndToEndReport evaluate_documents_end_to_end(const Pipeline& pipeline, const std::vector<Document>& docs,
+                                            bool title_last_wins) {
+  std::vector<std::string> texts;
+  std::vector<std::vector<Gold>> gold;
+  for (const auto& d : docs) {
+    texts.push_back(d.text);
+    std::vector<Gold> g;
+    for (const auto& s : d.spans) {
+      std::optional<int64_t> entity;
+      if (s.title) entity = pipeline.kb().id_of_title(*s.title, title_last_wins);
+      g.push_back({s.byte_start, s.byte_end, entity});
     }
+    gold.push_back(std::move(g));
   }
-  return rep;
+  return score_end_to_end(pipeline, texts, gold);
 }
 
 }  // namespace ner4el

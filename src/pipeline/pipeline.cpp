@@ -2,6 +2,7 @@
 
 // The pipeline opens its parts once (KB, encoder, index, classifier, spotter, batch queue) and
 // sends every call through one linker: per-call options are resolved by the linker, not by copies.
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -24,6 +25,8 @@ struct Pipeline::Impl {
   std::unique_ptr<Linker> linker;
   std::unique_ptr<BatchQueue> queue;  ///< over linker (declared after it: stops first)
   std::unique_ptr<Spotter> spotter;
+  std::unique_ptr<Tagger> tagger;
+  std::string mentions = "spotter";
   std::string description = "count prior";
   std::vector<std::string> notices;
   /// What every call goes through: the queue, or the linker when it gains nothing from batches.
@@ -82,6 +85,36 @@ void load_encoders(Pipeline::Impl& s, const PipelineConfig& config, const std::s
   }
 }
 
+void check_mentions_mode(const std::string& mode) {
+  if (mode != "spotter" && mode != "tagger" && mode != "both")
+    throw InvalidArgument("mention detection must be spotter, tagger or both, got '" + mode + "'");
+}
+
+/// Opens the NER tagger when the configuration needs it, on the pipeline's device and dtype.
+void open_tagger(Pipeline::Impl& s, const PipelineConfig& config) {
+  check_mentions_mode(config.mentions);
+  s.mentions = config.mentions;
+  if (config.mentions == "spotter" && config.tagger.empty()) return;
+  const Compute compute = resolve_compute({config.device, config.dtype, config.threads});
+  LoadOptions lo;
+  lo.device = compute.device;
+  lo.dtype = compute.dtype;
+  s.tagger = std::make_unique<Tagger>(
+      Tagger::load(config.tagger.empty() ? require_default_tagger("tagger (--tagger)") : config.tagger, "", lo));
+}
+
+/// The tagger's spans, then the spotter's that overlap none of them, in text order.
+std::vector<TextSpan> merged(std::vector<TextSpan> tagged, const std::vector<TextSpan>& spotted) {
+  std::vector<TextSpan> out = tagged;
+  for (const auto& s : spotted) {
+    bool overlaps = false;
+    for (const auto& t : tagged) overlaps |= s.start < t.end && t.start < s.end;
+    if (!overlaps) out.push_back(s);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const TextSpan& a, const TextSpan& b) { return a.start < b.start; });
+  return out;
+}
+
 }  // namespace
 
 Pipeline Pipeline::open(const PipelineConfig& config) {
@@ -89,6 +122,7 @@ Pipeline Pipeline::open(const PipelineConfig& config) {
   auto s = std::make_unique<Impl>();
   s->kb = std::make_unique<KnowledgeBase>(KnowledgeBase::open(config.kb));
   s->spotter = std::make_unique<Spotter>(*s->kb, config.spotter);
+  open_tagger(*s, config);
   LinkOptions options = config.link;
   bool pretrained = false;
   const std::string model = choose_model(config, options, pretrained, s->notices);
@@ -134,19 +168,34 @@ std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptio
   return impl_->spotter->spot(valid_utf8(text));
 }
 
-std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::string>& texts_in,
-                                                        const CallOptions& options) const {
-  const Linker& linker = impl_->front();
-  (void)linker.options_for(options);  // bad options are refused before detection
+std::vector<std::vector<TextSpan>> Pipeline::detect(const std::vector<std::string>& texts_in, const CallOptions& options) const {
+  const std::string& mode = options.mentions ? *options.mentions : impl_->mentions;
+  check_mentions_mode(mode);
+  if (mode != "spotter" && !impl_->tagger)
+    throw InvalidArgument("mention detection '" + mode + "' needs the NER tagger: open the pipeline with one (--tagger, or --mentions tagger/both)");
   std::optional<Spotter> custom;
   if (options.spotter) custom.emplace(*impl_->kb, *options.spotter);
   const Spotter& sp = options.spotter ? *custom : *impl_->spotter;
   std::vector<std::string> texts;
+  for (const auto& t : texts_in) texts.push_back(valid_utf8(t));
   std::vector<std::vector<TextSpan>> spans;
-  for (const auto& t : texts_in) {
-    texts.push_back(valid_utf8(t));
-    spans.push_back(sp.spot(texts.back()));
+  if (mode != "spotter") spans = impl_->tagger->tag(texts);
+  if (mode == "tagger") return spans;
+  spans.resize(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto spotted = sp.spot(texts[i]);
+    spans[i] = mode == "spotter" ? std::move(spotted) : merged(std::move(spans[i]), spotted);
   }
+  return spans;
+}
+
+std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::string>& texts_in,
+                                                        const CallOptions& options) const {
+  const Linker& linker = impl_->front();
+  (void)linker.options_for(options);  // bad options are refused before detection
+  auto spans = detect(texts_in, options);
+  std::vector<std::string> texts;
+  for (const auto& t : texts_in) texts.push_back(valid_utf8(t));
   return link_text_spans(linker, texts, std::move(spans), options);
 }
 
@@ -172,6 +221,8 @@ void Pipeline::set_threads(int threads) const {
 
 const KnowledgeBase& Pipeline::kb() const { return *impl_->kb; }
 const Linker& Pipeline::linker() const { return impl_->front(); }
+const Tagger* Pipeline::tagger() const { return impl_->tagger.get(); }
+const std::string& Pipeline::mentions() const { return impl_->mentions; }
 const SpotterOptions& Pipeline::spotter_options() const { return impl_->spotter->options(); }
 const LinkerModel* Pipeline::model() const { return impl_->model.get(); }
 const std::string& Pipeline::description() const { return impl_->description; }

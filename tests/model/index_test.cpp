@@ -91,9 +91,11 @@ TEST_F(IndexTest, PerCallOptionsShareOneBoundedVectorStore) {
   LinkCallOptions bad;
   bad.top = 0;
   EXPECT_THROW(tight.link(ms, bad), InvalidArgument);
-  bad = {};
-  bad.ner_cd = true;
-  EXPECT_THROW(tight.link(ms, bad), InvalidArgument);  // no classifier
+  // NER-CD without a classifier uses each mention's own class: these bring none, so nothing changes.
+  LinkCallOptions cd;
+  cd.ner_cd = true;
+  const auto constrained = tight.link(ms, cd);
+  for (size_t i = 0; i < ms.size(); ++i) EXPECT_EQ(constrained[i].ranked.front().id, want[i].ranked.front().id);
 
   // Four callers at once through one queue, each with its own options: each gets its own answer.
   BatchQueue queue(roomy, {.max_batch = 64, .wait = std::chrono::milliseconds(2)});
@@ -321,7 +323,20 @@ TEST_F(IndexTest, NerConstrainedDecodingInTheLinker) {
       else EXPECT_FALSE(seen_zero) << "a positive score ranks after a zeroed one";
     }
   }
-  EXPECT_THROW(BiEncoderLinker(*kb, *model, opt), InvalidArgument);  // NER-CD without a classifier
+  // Without a classifier, each mention's own class (the tagger's, or a line's "ner") is the top class
+  // with certainty: every other class is zeroed.
+  BiEncoderLinker own(*kb, *model, opt);
+  for (auto& m : ms) m.ner = "LOC";
+  size_t zeroed = 0;
+  for (const auto& r : own.link(ms)) {
+    if (r.ranked.size() < 2) continue;
+    for (const auto& e : r.ranked)
+      if (e.ner_class != "LOC") {
+        EXPECT_EQ(*e.normalised, 0.0) << e.title;
+        ++zeroed;
+      }
+  }
+  EXPECT_GT(zeroed, 0u);
 }
 
 // Quirk ner-cd-dropout: the release never switched its classifier to evaluation mode, so its

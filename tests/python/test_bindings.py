@@ -105,8 +105,8 @@ def test_errors_carry_the_cpp_message(wordnet_kb, tmp_path, pipeline):
         pipeline.annotate(["Paris"], batch_size=0)
     with pytest.raises(ner4el.InvalidArgument, match="top must be between"):
         pipeline.link([("", "Paris", "")], top=0)
-    with pytest.raises(ner4el.InvalidArgument, match="NER classifier"):
-        pipeline.link([("", "Paris", "")], ner_cd=True)
+    with pytest.raises(ner4el.InvalidArgument, match="count prior has no NER-CD"):
+        ner4el.Pipeline(wordnet_kb, model="prior").link([("", "Paris", "")], ner_cd=True)
     with pytest.raises(TypeError):
         pipeline.annotate([b"bytes are not text"])
     with pytest.raises((TypeError, UnicodeEncodeError)):  # not UTF-8: refused by the conversion

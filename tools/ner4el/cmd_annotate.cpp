@@ -30,9 +30,11 @@ void add_annotate_command(CLI::App& app) {
       "Find and link the entity mentions of raw text. Input: --text, or -i FILE of plain text (one document a line) or "
       "JSON Lines {\"id\", \"text\"}. Output: one JSON object per document, {\"id\", \"spans\": [{start, end (Unicode "
       "code points, end exclusive), byte_start, byte_end (UTF-8), mention, detection_score, entity_id, title, class, "
-      "score, alternatives}]}. Mentions are the KB's aliases found in the text (longest match first, names only "
-      "unless --all-case)");
+      "score, alternatives, type (the tagger's class)}]}; a span nothing in the KB could be linked to has entity_id "
+      "null (NIL). Mentions (--mentions): the KB's aliases found in the text (spotter: longest match first, names only "
+      "unless --all-case), the NER tagger's typed spans (tagger), or both");
   auto pf = add_pipeline_flags(cmd);
+  add_detection_flags(cmd, *pf);
   auto* text = cmd->add_option("--text", a->text, "one document given on the command line");
   cmd->add_option("-i,--input", a->input, "documents file ('-' for standard input)")->excludes(text);
   cmd->add_option("-o,--output", a->output, "output file (written to a temporary file and renamed); default stdout");

@@ -9,6 +9,7 @@
 #include "ner4el/dataset.h"
 #include "ner4el/error.h"
 #include "ner4el/evaluate.h"
+#include "ner4el/files.h"
 #include "ner4el/pipeline.h"
 #include "ner4el/runtime.h"
 #include "progress.h"
@@ -17,10 +18,24 @@ namespace ner4el::cli {
 
 namespace {
 
+/// Whether a data set holds whole documents ({"text", "spans"}, as ../shared/data/aida/*_docs.jsonl)
+/// rather than mentions in context: its first non-empty line says.
+bool is_document_file(const std::string& path) {
+  InputFile in(path, "data set");
+  std::string line;
+  while (std::getline(in.stream(), line))
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      return j.is_object() && j.contains("text") && !j.contains("mention");
+    }
+  return false;
+}
+
 void end_to_end_report(const Pipeline& pipeline, const std::vector<std::string>& data, bool title_last_wins, bool json) {
   nlohmann::json sets = nlohmann::json::array();
   for (const auto& path : data) {
-    const auto r = evaluate_end_to_end(pipeline, read_mentions(path, {.require_output = true}), title_last_wins);
+    const auto r = is_document_file(path) ? evaluate_documents_end_to_end(pipeline, read_documents(path), title_last_wins)
+                                          : evaluate_end_to_end(pipeline, read_mentions(path, {.require_output = true}), title_last_wins);
     sets.push_back({{"data", std::filesystem::path(path).stem().string()}, {"documents", r.documents},
                     {"gold_spans", r.gold}, {"detected", r.detected}, {"detected_right", r.detected_right},
                     {"md_precision", r.md_precision()}, {"md_recall", r.md_recall()}, {"md_f1", r.md_f1()},
@@ -30,11 +45,12 @@ void end_to_end_report(const Pipeline& pipeline, const std::vector<std::string>&
                     {"linked_spans_per_s", r.link_seconds > 0 ? r.detected / r.link_seconds : 0.0}});
   }
   if (json) {
-    std::cout << nlohmann::json{{"system", pipeline.description() + " + alias-table spotter"}, {"data_sets", sets}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"system", pipeline.description()}, {"mentions", pipeline.mentions()}, {"data_sets", sets}}.dump(2)
+              << "\n";
     return;
   }
-  std::printf("End to end (%s + alias-table spotter). MD: exact spans; EL: strong match, gold spans in the KB.\n\n",
-              pipeline.description().c_str());
+  std::printf("End to end (%s; mentions: %s). MD: exact spans; EL: strong match, gold spans in the KB.\n\n",
+              pipeline.description().c_str(), pipeline.mentions().c_str());
   std::printf("| data set | documents | gold spans | detected | MD P | MD R | MD F1 | gold in KB | EL P | EL R | EL F1 | spotter chars/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& s : sets)
@@ -68,11 +84,13 @@ void add_evaluate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("evaluate", "In-KB accuracy and candidate recall per data set, with the drop counts, "
                                              "and the paper's table (Markdown, or --json)");
   auto pf = add_pipeline_flags(cmd);
+  add_detection_flags(cmd, *pf);
   cmd->add_option("--data", a->data, "data sets (NER4EL JSON Lines with gold 'output')")->required();
   cmd->add_option("--aquaint-k", a->aquaint_k, "candidates for AQUAINT (default: -k; 5 with --release-compat, as the release)");
   cmd->add_flag("--json", a->json, "print JSON instead of Markdown");
   cmd->add_flag("--end-to-end", a->end_to_end,
-                "raw text in: find the mentions of each record's text (left + mention + right) and link them; report "
+                "raw text in: find the mentions of each document (a data set of whole documents with gold \"spans\", as "
+                "AIDA-CoNLL's *_docs.jsonl, or of each record's text, left + mention + right) and link them; report "
                 "mention-detection precision/recall/F1 and strong-match linking F1 against the gold spans (in-KB)");
   cmd->add_option("--threshold", a->spot.threshold, "with --end-to-end: lowest detection score kept")->capture_default_str();
   cmd->callback([a, pf] {

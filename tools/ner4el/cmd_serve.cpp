@@ -53,6 +53,7 @@ void add_serve_command(CLI::App& app) {
                                  "/annotate). Stops cleanly on SIGTERM/SIGINT");
   auto& s = a->server;
   auto pf = add_pipeline_flags(cmd);
+  add_detection_flags(cmd, *pf);
   cmd->add_option("--host", s.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", s.port, "port (0: pick a free one and print it)")->check(CLI::Range(0, 65535))->capture_default_str();
   cmd->add_option("--threads", s.threads, "HTTP worker threads")->capture_default_str();

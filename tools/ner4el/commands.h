@@ -18,5 +18,6 @@ void add_index_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_train_commands(CLI::App& app);
+void add_tag_commands(CLI::App& app);
 
 }  // namespace ner4el::cli

@@ -79,6 +79,19 @@ inline std::shared_ptr<PipelineFlags> add_pipeline_flags(CLI::App* cmd) {
   return p;
 }
 
+/// The mention-detection flags of the commands that find mentions in text (annotate, serve,
+/// evaluate --end-to-end): --mentions and --tagger.
+inline void add_detection_flags(CLI::App* cmd, PipelineFlags& p) {
+  cmd->add_option("--mentions", p.config.mentions,
+                  "mention detection: spotter (the KB's aliases), tagger (the NER tagger: typed spans; those the KB "
+                  "cannot link are reported as NIL), both (the tagger's spans, then the spotter's that overlap none)")
+      ->check(CLI::IsMember({"spotter", "tagger", "both"}))
+      ->capture_default_str();
+  cmd->add_option("--tagger", p.config.tagger,
+                  "NER tagger folder (default: the shipped CoNLL-2003 tagger, taggers/conll03); loaded with --mentions "
+                  "tagger/both, or when given (then requests may ask for it)");
+}
+
 /// Opens the pipeline (Pipeline::open) the flags name (model "": the default pretrained linker, or
 /// the count prior with a notice when none is installed; "prior": the count prior), with the
 /// release's quirks resolved into the flags' link options, and prints its notices to stderr.

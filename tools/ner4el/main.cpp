@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   ner4el::cli::add_serve_command(app);
   ner4el::cli::add_evaluate_command(app);
   ner4el::cli::add_train_commands(app);
+  ner4el::cli::add_tag_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

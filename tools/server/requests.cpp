@@ -33,6 +33,11 @@ CallOptions request_options(const nlohmann::json& body, const nlohmann::json* do
     if (!v->is_boolean()) throw RequestError(400, "field 'ner_cd': expected true or false");
     o.ner_cd = v->get<bool>();
   }
+  if (auto* v = field("mentions")) {
+    if (!v->is_string() || (*v != "spotter" && *v != "tagger" && *v != "both"))
+      throw RequestError(400, "field 'mentions': expected \"spotter\", \"tagger\" or \"both\"");
+    o.mentions = v->get<std::string>();
+  }
   auto* threshold = field("threshold");
   auto* all_case = field("all_case");
   if (threshold || all_case) {

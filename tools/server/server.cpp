@@ -163,7 +163,8 @@ void LinkServer::add_link_routes() {
     served_ += results.size();
     send_json(res, 200, r.single ? out[0] : out);
   }));
-  // POST /annotate: {"text": ..., "id"?: ..., "threshold"?: x, "all_case"?: bool}, or an array of
+  // POST /annotate: {"text": ..., "id"?: ..., "threshold"?: x, "all_case"?: bool, "mentions"?: "spotter" |
+  // "tagger" | "both"}, or an array of
   // such documents (or {"documents": [...]}): the JSON of 'ner4el annotate'.
   http_.Post("/annotate", with_body([this](const std::string& raw, httplib::Response& res) {
     AnnotateRequest r = parse_annotate_request(parse_request_body(raw));
@@ -172,7 +173,7 @@ void LinkServer::add_link_routes() {
     size_t found = 0;
     for (size_t d = 0; d < r.texts.size(); ++d) {
       const auto& o = r.document_options[d];
-      spans.push_back(pipeline_.detect(r.texts[d], o.spotter ? &*o.spotter : nullptr));
+      spans.push_back(std::move(pipeline_.detect(std::vector<std::string>{r.texts[d]}, o).front()));
       check_detected(found += spans.back().size());
     }
     auto linked = pipeline_.link_spans(r.texts, spans, r.options);
@@ -193,8 +194,12 @@ void LinkServer::add_link_routes() {
 // mode). Answer: [[start, length, mention, entity_title, ed_score, md_score, tag], ...].
 void LinkServer::add_rel_routes() {
   auto rel = with_body([this](const std::string& raw, httplib::Response& res) {
-    RelRequest r = parse_rel_request(parse_request_body(raw), options_.max_mentions);
-    if (r.detect) check_detected((r.spans = pipeline_.detect(r.text)).size());
+    const nlohmann::json body = parse_request_body(raw);
+    RelRequest r = parse_rel_request(body, options_.max_mentions);
+    if (r.detect) {  // (an extension: "mentions" chooses the detection, as in /annotate)
+      const CallOptions detection = request_options(body);
+      check_detected((r.spans = std::move(pipeline_.detect(std::vector<std::string>{r.text}, detection).front())).size());
+    }
     std::vector<LinkedSpan> linked;
     if (r.candidates.empty()) {
       linked = pipeline_.link_spans(r.text, r.spans);

@@ -68,6 +68,8 @@ struct BertEncoderImpl : torch::nn::Module {
   explicit BertEncoderImpl(const BertConfig& c);
   /// input_ids [B, T] int64, attention_mask [B, T] (nonzero = attend) -> last hidden state [B, T, H].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+  /// Every hidden state: the embeddings' output, then each layer's ([B, T, H] each; L + 1 in all).
+  std::vector<torch::Tensor> forward_layers(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
   /// The last hidden state at one position per row, rows [B] int64 -> [B, H]; the last layer is
   /// computed at those positions only.
   torch::Tensor forward_at(const torch::Tensor& input_ids, const torch::Tensor& attention_mask, const torch::Tensor& rows);
