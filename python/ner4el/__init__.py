@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence, Tuple, Union, overload
 
 from . import _core
-from ._core import Candidate, Entity, LinkResult, Mention, set_threads
+from ._core import Candidate, Entity, LinkResult, Mention, Tagger, set_threads
 from .errors import Error, FormatError, InvalidArgument, NotFoundError
 
 __version__: str = _core.__version__
 
 __all__ = [
     "Pipeline",
+    "Tagger",
     "Mention",
     "Candidate",
     "LinkResult",
@@ -40,7 +41,7 @@ class Pipeline(_core.Pipeline):
 
     ``Pipeline(kb, *, model="", index="", vocab="", ner_model="", dtype="auto", device="cpu", style="auto", k=40,
     top=5, prior_weight=None, rank_weight=None, ner_cd=False, ner_cg=False, threshold=0.5,
-    require_capital=True, threads=0)``
+    require_capital=True, threads=0, mentions="spotter", tagger="")``
 
     - ``kb``: a knowledge-base directory made by ``ner4el kb build``.
     - ``model``: ``""`` for the installed pretrained encoder with its fitted prior weights,
@@ -48,6 +49,9 @@ class Pipeline(_core.Pipeline):
       Hugging Face folder).
     - ``index``: entity vectors from ``ner4el index`` made with the same model (else entities are
       encoded on first use).
+    - ``mentions``: how ``annotate`` finds mentions: ``"spotter"`` (the KB's aliases), ``"tagger"``
+      (the NER tagger: typed spans, ``Entity.type``; a span the KB cannot link is kept with title
+      None: NIL) or ``"both"``; ``tagger``: a tagger folder (``""``: the shipped CoNLL-2003 one).
 
     Every method releases the GIL while it links, and one Pipeline may serve many threads.
     Errors are ``ner4el.Error`` subclasses carrying the C++ message: ``NotFoundError`` (also a
@@ -64,7 +68,8 @@ class Pipeline(_core.Pipeline):
         lists; ``batch_size`` texts are linked together, default 32).
 
         Options for this call: ``k``, ``top``, ``ner_cd``, ``threshold`` (detection score),
-        ``require_capital`` (False also spots lower-case aliases), ``batch_size``."""
+        ``require_capital`` (False also spots lower-case aliases), ``batch_size``, ``mentions``
+        (``"spotter"``, ``"tagger"``, ``"both"``)."""
         if isinstance(texts, str):
             return super().annotate([texts], **options)[0]
         return super().annotate(list(texts), **options)

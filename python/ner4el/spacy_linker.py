@@ -16,11 +16,16 @@ best first). Entities without a candidate keep an empty ``kb_id_`` and None.
 Which mentions it links (``mentions``):
   - ``"ents"``: ``doc.ents`` as an upstream recogniser set them (spaCy's ``ner``, an
     ``entity_ruler``, ...), except the labels in ``labels_discard`` (dates, numbers, amounts);
-  - ``"detect"``: ner4el's own mention detection over the KB's aliases; the spans it finds that do
-    not overlap an existing entity are added to ``doc.ents`` with the entity's NER class in the KB
-    (``label`` when it has none);
+  - ``"spotter"`` (also ``"detect"``): ner4el's mention detection over the KB's aliases; the spans it
+    finds that do not overlap an existing entity are added to ``doc.ents`` with the entity's NER
+    class in the KB (``label`` when it has none);
+  - ``"tagger"``: ner4el's NER tagger (CoNLL-2003's PER, LOC, ORG, MISC); its spans are added to
+    ``doc.ents`` with the tagger's class, linked or not (an unlinked one keeps an empty ``kb_id_``:
+    NIL), and the class constrains the linker when ``ner_cd`` is set;
+  - ``"both"``: the tagger's spans, then the spotter's that overlap none of them;
   - ``"auto"`` (default): ``"ents"`` when a component before this one assigns ``doc.ents``, else
-    ``"detect"``.
+    ``"spotter"``.
+Leading articles and possessives ("the United States", "Germany's") do not stop a span from linking.
 ``nlp.pipe`` links the mentions of ``batch_size`` documents in one call of the C++ core.
 """
 # No `from __future__ import annotations` here: spaCy validates the factory's arguments from their
@@ -48,6 +53,8 @@ for _name in ("ner4el_score", "ner4el_id", "ner4el_candidates"):
         "model": "",
         "index": "",
         "ner_model": "",
+        "tagger": "",
+        "ner_cd": False,
         "dtype": "auto",
         "threads": 0,
         "k": 40,
@@ -66,6 +73,8 @@ def make_ner4el_linker(
     model: str,
     index: str,
     ner_model: str,
+    tagger: str,
+    ner_cd: bool,
     dtype: str,
     threads: int,
     k: int,
@@ -81,13 +90,17 @@ def make_ner4el_linker(
             'ner4el_linker needs a knowledge base: nlp.add_pipe("ner4el_linker", config={"kb": "path/to/kb"}) '
             "(make one with 'ner4el kb build --from wordnet -o out/wordnet-kb')"
         )
-    if mentions not in ("auto", "ents", "detect"):
-        raise ValueError(f"ner4el_linker: mentions must be 'auto', 'ents' or 'detect', got {mentions!r}")
+    if mentions not in ("auto", "ents", "detect", "spotter", "tagger", "both"):
+        raise ValueError("ner4el_linker: mentions must be 'auto', 'ents', 'spotter' (or 'detect'), 'tagger' or 'both', "
+                         f"got {mentions!r}")
     if mentions == "auto":
         upstream = any("doc.ents" in nlp.get_pipe_meta(p).assigns for p in nlp.pipe_names)
-        mentions = "ents" if upstream else "detect"
+        mentions = "ents" if upstream else "spotter"
+    if mentions == "detect":
+        mentions = "spotter"
     pipeline = Pipeline(kb, model=model, index=index, ner_model=ner_model, dtype=dtype, threads=threads, k=k,
-                        top=top, threshold=threshold)
+                        top=top, threshold=threshold, ner_cd=ner_cd, tagger=tagger,
+                        mentions=mentions if mentions in ("tagger", "both") else "spotter")
     return Ner4elLinker(pipeline, name=name, mentions=mentions, labels_discard=labels_discard, label=label,
                         batch_size=batch_size)
 
@@ -126,7 +139,7 @@ class Ner4elLinker:
     # -- internals --
 
     def _link(self, docs: List[Doc]) -> None:
-        if self.mentions == "detect":
+        if self.mentions in ("detect", "spotter", "tagger", "both"):
             self._detect_and_link(docs)
             return
         chosen = [[e for e in doc.ents if e.label_ not in self.labels_discard] for doc in docs]
@@ -143,16 +156,17 @@ class Ner4elLinker:
             self._set_extensions(doc, by_offsets)
 
     def _detect_and_link(self, docs: List[Doc]) -> None:
-        annotated = self.pipeline.annotate([d.text for d in docs], batch_size=len(docs))
+        mode = "spotter" if self.mentions == "detect" else self.mentions
+        annotated = self.pipeline.annotate([d.text for d in docs], batch_size=len(docs), mentions=mode)
         for doc, found in zip(docs, annotated):
             taken = [(e.start_char, e.end_char) for e in doc.ents]
             new_spans = []
             by_offsets = {}
             for entity in found:
-                span = doc.char_span(entity.start, entity.end, label=entity.ner_class or self.label,
+                span = doc.char_span(entity.start, entity.end, label=entity.type or entity.ner_class or self.label,
                                      kb_id=entity.title or "", alignment_mode="expand")
-                if span is None or entity.title is None:
-                    continue
+                if span is None or (entity.title is None and entity.type is None):
+                    continue  # (the tagger's unlinked spans stay: NIL entities)
                 if any(span.start_char < e and s < span.end_char for s, e in taken):
                     continue
                 taken.append((span.start_char, span.end_char))

@@ -19,6 +19,8 @@
 #include "ner4el/link_json.h"
 #include "ner4el/pipeline.h"
 #include "ner4el/runtime.h"
+#include "ner4el/default_model.h"
+#include "ner4el/tagger.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -281,6 +283,8 @@ NB_MODULE(_core, m) {
       .def_prop_ro("score", [](const LinkedSpan& s) { return best_of<double>(s.result, [](const auto& e) { return e.score; }); },
                    "the linker's score of the linked entity, or None")
       .def_prop_ro("candidates", [](const LinkedSpan& s) { return s.result.ranked; }, "the best candidates, best first")
+      .def_prop_ro("type", [](const LinkedSpan& s) { return s.span.type.empty() ? std::optional<std::string>() : s.span.type; },
+                   "the NER class the tagger gave the span ('PER'), None when the spotter or the caller found it")
       .def("to_dict", [](const LinkedSpan& s) { return to_python(span_json(s)); },
            "as 'ner4el annotate' writes a span: offsets, mention, detection_score and the link")
       .def("__repr__", [](const LinkedSpan& s) {
@@ -288,6 +292,49 @@ NB_MODULE(_core, m) {
                nb::cast<std::string>(nb::repr(nb::cast(s.span.mention))) + " -> " +
                (s.result.ranked.empty() ? std::string("None") : nb::cast<std::string>(nb::repr(nb::cast(s.result.ranked.front().title)))) + ")";
       });
+
+  nb::class_<Tagger>(m, "Tagger",
+                     "The NER tagger: typed spans (PER, LOC, ORG, MISC for the shipped CoNLL-2003 tagger) of raw text. "
+                     "Thread-safe: calls release the GIL.")
+      .def(
+          "__init__",
+          [](Tagger* self, std::string path, std::string encoder, std::string dtype, std::string device) {
+            LoadOptions lo;
+            lo.device = resolve_device(device);
+            lo.dtype = resolve_dtype(dtype, lo.device);
+            nb::gil_scoped_release release;
+            new (self) Tagger(Tagger::load(path.empty() ? require_default_tagger("path") : path, encoder, lo));
+          },
+          "path"_a = "", nb::kw_only(), "encoder"_a = "", "dtype"_a = "fp32", "device"_a = "cpu",
+          "Loads a tagger folder ('' : the shipped one, taggers/conll03) over the encoder it was trained on ('' : "
+          "the installed model).")
+      .def(
+          "tag",
+          [](const Tagger& t, std::vector<std::string> texts) {
+            std::vector<std::vector<TextSpan>> spans;
+            {
+              nb::gil_scoped_release release;
+              spans = t.tag(texts);
+            }
+            nb::list out;
+            for (const auto& doc : spans) {
+              nb::list row;
+              for (const auto& x : doc) {
+                nb::dict d;
+                d["start"] = x.start;
+                d["end"] = x.end;
+                d["text"] = x.mention;
+                d["type"] = x.type;
+                d["score"] = x.detection_score;
+                row.append(d);
+              }
+              out.append(row);
+            }
+            return out;
+          },
+          "texts"_a,
+          "Per text, its spans as dicts {start, end (Python str offsets), text, type, score}, in text order.")
+      .def_prop_ro("types", &Tagger::types, "the entity types, in the head's order");
 
   nb::class_<Pipeline>(m, "Pipeline",
                        "A knowledge base, a linker model (the installed pretrained encoder by default), an optional "
@@ -298,8 +345,10 @@ NB_MODULE(_core, m) {
           [](Pipeline* self, std::string kb, std::string model, std::string index, std::string vocab,
              std::string ner_model, std::string dtype, std::string device, std::string style, int k, int top,
              std::optional<double> prior_weight, std::optional<double> rank_weight, bool ner_cd, bool ner_cg,
-             double threshold, bool require_capital, int threads) {
+             double threshold, bool require_capital, int threads, std::string mentions, std::string tagger) {
             PipelineConfig c;
+            c.mentions = std::move(mentions);
+            c.tagger = std::move(tagger);
             c.kb = std::move(kb);
             c.model = std::move(model);
             c.index = std::move(index);
@@ -325,10 +374,13 @@ NB_MODULE(_core, m) {
           "kb"_a, nb::kw_only(), "model"_a = "", "index"_a = "", "vocab"_a = "", "ner_model"_a = "", "dtype"_a = "auto",
           "device"_a = "cpu", "style"_a = "auto", "k"_a = 40, "top"_a = 5, "prior_weight"_a = nb::none(), "rank_weight"_a = nb::none(),
           "ner_cd"_a = false, "ner_cg"_a = false, "threshold"_a = 0.5, "require_capital"_a = true, "threads"_a = 0,
+          "mentions"_a = "spotter", "tagger"_a = "",
           "Opens the pipeline. kb: a knowledge-base directory ('ner4el kb build'). model: '' for the installed "
           "pretrained encoder with the fitted prior weights, 'prior' for the count prior, or a trained linker "
           "(ner4el folder, NER4EL .ckpt, Hugging Face folder). index: entity vectors from 'ner4el index' made with "
-          "the same model. dtype: fp32, bf16, int8 or auto. device: cpu, cuda or cuda:N (a CUDA libtorch build). threads: cores for the encoder (0: every core).")
+          "the same model. dtype: fp32, bf16, int8 or auto. device: cpu, cuda or cuda:N (a CUDA libtorch build). threads: cores for the encoder (0: every core). "
+          "mentions: how annotate() finds mentions: 'spotter' (the KB's aliases), 'tagger' (the NER tagger; spans the "
+          "KB cannot link are kept as NIL, title None), 'both'. tagger: a tagger folder ('' : the shipped one).")
       .def(
           "link",
           [](const Pipeline& p, nb::handle mentions, std::optional<int> k, std::optional<int> top,
@@ -355,9 +407,10 @@ NB_MODULE(_core, m) {
           "annotate",
           [](const Pipeline& p, std::vector<std::string> texts, std::optional<int> k, std::optional<int> top,
              std::optional<bool> ner_cd, std::optional<double> threshold, std::optional<bool> require_capital,
-             long batch_size) {
+             long batch_size, std::optional<std::string> mentions) {
             const size_t batch = check_batch(batch_size);
             CallOptions o = call_options(k, top, ner_cd);
+            o.mentions = std::move(mentions);
             if (threshold || require_capital) {
               SpotterOptions s = p.spotter_options();
               if (threshold) s.threshold = *threshold;
@@ -369,9 +422,9 @@ NB_MODULE(_core, m) {
             });
           },
           "texts"_a, nb::kw_only(), "k"_a = nb::none(), "top"_a = nb::none(), "ner_cd"_a = nb::none(),
-          "threshold"_a = nb::none(), "require_capital"_a = nb::none(), "batch_size"_a = 32,
+          "threshold"_a = nb::none(), "require_capital"_a = nb::none(), "batch_size"_a = 32, "mentions"_a = nb::none(),
           "Finds and links the mentions of each text (batch_size texts linked together). Returns, per text, "
-          "its Entity spans in text order.")
+          "its Entity spans in text order. mentions: 'spotter', 'tagger' or 'both' for this call.")
       .def(
           "link_spans",
           [](const Pipeline& p, std::vector<std::string> texts, std::vector<std::vector<std::pair<long, long>>> spans,
@@ -400,13 +453,18 @@ NB_MODULE(_core, m) {
           "each span's context is the rest of its text. Returns, per text, an Entity per span in the given order.")
       .def(
           "detect",
-          [](const Pipeline& p, const std::string& text) {
+          [](const Pipeline& p, const std::string& text, std::optional<std::string> mentions) {
             std::vector<std::pair<size_t, size_t>> out;
+            CallOptions o;
+            o.mentions = std::move(mentions);
             nb::gil_scoped_release release;
-            for (const auto& s : p.detect(text)) out.emplace_back(s.start, s.end);
+            const auto found = p.detect(std::vector<std::string>{text}, o);  // (kept alive: the loop reads it)
+            for (const auto& s : found.front()) out.emplace_back(s.start, s.end);
             return out;
           },
-          "text"_a, "Mention detection alone: the (start, end) spans the spotter finds, Python str offsets.")
+          "text"_a, nb::kw_only(), "mentions"_a = nb::none(),
+          "Mention detection alone: the (start, end) spans found (Python str offsets), by the pipeline's mention "
+          "detection or by mentions='spotter', 'tagger' or 'both'.")
       .def(
           "set_threads", [](const Pipeline& p, int threads) { p.set_threads(threads); }, "threads"_a,
           "Sets the encoder's thread pools for `threads` cores (0: every core) for the dtype this pipeline loaded.")

@@ -209,3 +209,25 @@ def test_type_stubs_describe_the_module():
                    "def title(self) -> str | None"):
         assert needle in text
     assert os.path.isfile(os.path.join(os.path.dirname(ner4el.__file__), "py.typed"))
+
+
+def test_tagger_and_mention_detection_modes(wordnet_kb):
+    tagger = ner4el.Tagger()
+    assert tagger.types == ["LOC", "MISC", "ORG", "PER"]
+    text = "Helmut Kohl met Boris Yeltsin in Moscow ."
+    [spans] = tagger.tag([text])
+    assert [(s["text"], s["type"]) for s in spans] == [("Helmut Kohl", "PER"), ("Boris Yeltsin", "PER"), ("Moscow", "LOC")]
+    assert all(text[s["start"]:s["end"]] == s["text"] and 0.5 < s["score"] <= 1 for s in spans)
+    p = ner4el.Pipeline(wordnet_kb, mentions="tagger")
+    found = p.annotate(text)
+    assert [(e.text, e.type) for e in found] == [(s["text"], s["type"]) for s in spans]
+    assert {e.text: e.title for e in found}["Moscow"] == "Moscow"
+    assert {e.text: e.title for e in found}["Helmut Kohl"] is None  # not in WordNet: NIL, kept
+    # Per call: the spotter alone finds only what the KB has, with no type.
+    spotted = p.annotate(text, mentions="spotter")
+    assert all(e.title is not None and e.type is None for e in spotted)
+    assert p.detect(text, mentions="tagger") == [(s["start"], s["end"]) for s in spans]
+    with pytest.raises(ner4el.InvalidArgument, match="spotter, tagger or both"):
+        p.annotate(text, mentions="flair")
+    with pytest.raises(ner4el.InvalidArgument, match="needs the NER tagger"):
+        ner4el.Pipeline(wordnet_kb).annotate(text, mentions="tagger")

@@ -112,3 +112,22 @@ print([(e.text, e.kb_id_, len(e._.ner4el_candidates)) for e in doc.ents])
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "('Paris', 'Paris (mythical being)', 2)" in out.stdout
+
+def test_articles_do_not_stop_spacys_entities_from_linking(nlp):
+    """spaCy's NER includes the article in "the United States": the name inside it is linked."""
+    doc = nlp("The president of the United States visited Germany and the Netherlands in May.")
+    linked = {e.text: e.kb_id_ for e in doc.ents}
+    assert linked["the United States"] == "United States"
+    assert linked.get("Netherlands", linked.get("the Netherlands")) == "Netherlands"
+
+def test_the_taggers_spans_without_an_upstream_ner(wordnet_kb):
+    """mentions="tagger": ner4el's own NER finds and types the spans; those the KB lacks stay as NIL."""
+    blank = spacy.blank("en")
+    blank.add_pipe("ner4el_linker", config={"kb": wordnet_kb, "mentions": "tagger"})
+    doc = blank("Angela Merkel met Tony Blair in London on Monday to discuss the future of the European Union.")
+    got = [(e.text, e.label_) for e in doc.ents]
+    assert got == [("Angela Merkel", "PER"), ("Tony Blair", "PER"), ("London", "LOC"), ("European Union", "ORG")]
+    kb_ids = {e.text: e.kb_id_ for e in doc.ents}
+    assert kb_ids["London"] == "London"
+    assert kb_ids["Angela Merkel"] == ""  # not in WordNet: NIL
+    assert [e._.ner4el_score is None for e in doc.ents] == [e.kb_id_ == "" for e in doc.ents]
