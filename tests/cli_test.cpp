@@ -570,5 +570,52 @@ TEST(Cli, KilledKbBuildLeavesNothingHalfWritten) {
   EXPECT_EQ(test::run(tool() + " kb build --force --entities " + dir.file("small.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
 }
 
+// ner4el tag: typed spans of raw text, nothing in a sentence without names, scores against gold
+// spans; annotate --mentions tagger keeps the names the KB lacks as NIL spans with their class.
+TEST(Cli, TagAndAnnotateWithTheTagger) {
+  test::TempDir dir;
+  std::string out;
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " tag --text 'Helmut Kohl met Boris Yeltsin in Moscow .' 2>/dev/null", &out), 0) << out;
+  auto j = nlohmann::json::parse(out);
+  ASSERT_EQ(j["spans"].size(), 3u) << out;
+  EXPECT_EQ(j["spans"][0]["mention"], "Helmut Kohl");
+  EXPECT_EQ(j["spans"][0]["type"], "PER");
+  EXPECT_EQ(j["spans"][2]["type"], "LOC");
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " tag --text 'the weather was cold and wet all week .' 2>/dev/null", &out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out), nlohmann::json::parse(R"({"id": 1, "spans": []})"));
+  test::write_file(dir.file("docs.jsonl"),
+                   R"({"id": "a", "text": "Helmut Kohl met Boris Yeltsin in Moscow .", "ner_spans": [{"start": 0, "end": 11, "type": "PER"}, {"start": 16, "end": 29, "type": "PER"}, {"start": 33, "end": 39, "type": "LOC"}]})" "\n"
+                   R"({"id": "b", "text": "nothing here .", "ner_spans": []})" "\n");
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " tag -i " + dir.file("docs.jsonl") + " -o " + dir.file("tags.jsonl") + " --scores " +
+                          dir.file("scores.json") + " 2>&1", &out), 0) << out;
+  EXPECT_NE(out.find("micro"), std::string::npos) << out;
+  const auto scores = nlohmann::json::parse(test::read_file(dir.file("scores.json")));
+  EXPECT_EQ(scores["gold"], 3);
+  EXPECT_EQ(scores["correct"], 3);
+  EXPECT_EQ(scores["f1"], 1.0);
+  out.clear();
+  EXPECT_EQ(test::run(tool() + " tag --tagger " + dir.file("none") + " --text x 2>&1", &out), 1);
+  EXPECT_NE(out.find("no tagger.json here"), std::string::npos) << out;
+
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "title": "Moscow", "description": "the capital of Russia", "count": 5, "class": "LOC", "aliases": ["Moscow"]})" "\n");
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior --mentions tagger --text "
+                          "'Helmut Kohl flew to Moscow .' 2>/dev/null", &out), 0) << out;
+  j = nlohmann::json::parse(out);
+  ASSERT_EQ(j["spans"].size(), 2u) << out;
+  EXPECT_EQ(j["spans"][0]["type"], "PER");
+  EXPECT_TRUE(j["spans"][0]["entity_id"].is_null()) << out;  // NIL
+  EXPECT_EQ(j["spans"][1]["title"], "Moscow");
+  out.clear();
+  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior --mentions tagger --text "
+                          "'the weather was cold and wet all week .' 2>/dev/null", &out), 0) << out;
+  EXPECT_TRUE(nlohmann::json::parse(out)["spans"].empty()) << out;
+}
+
 }  // namespace
 }  // namespace ner4el

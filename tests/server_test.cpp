@@ -102,6 +102,42 @@ TEST_F(Server, LinksHealthAndEntities) {
 
 // REL's API with the exact documents of REL's own client (scripts/code_tutorials/test_API.py):
 // end-to-end with "spans": [], and ED with "spans": [(41, 16)]; and REL's status answer.
+// The NER tagger as the server's mention detection (REL's end-to-end mode and /annotate): typed
+// spans, the tagger's class as REL's tag, NIL rows for names the KB lacks; "mentions" per request.
+TEST_F(Server, TaggerFindsMentionsForRelAndAnnotate) {
+  pid_t tpid = -1;
+  int tport = 0;
+  launch({"--mentions", "tagger"}, tpid, tport);
+  httplib::Client c("127.0.0.1", tport);
+  c.set_read_timeout(30, 0);
+  const std::string text = "Angela Merkel met Charles Bukowski in Paris on Monday .";
+  auto el = c.Post("/", nlohmann::json{{"text", text}, {"spans", nlohmann::json::array()}}.dump(), "application/json");
+  ASSERT_TRUE(el);
+  ASSERT_EQ(el->status, 200) << el->body;
+  const auto rows = nlohmann::json::parse(el->body);
+  ASSERT_EQ(rows.size(), 3u) << rows;
+  EXPECT_EQ(rows[0][2], "Angela Merkel");
+  EXPECT_EQ(rows[0][3], "NIL");
+  EXPECT_EQ(rows[0][6], "PER");
+  EXPECT_EQ(rows[1][3], "Charles_Bukowski");
+  EXPECT_EQ(rows[2][2], "Paris");
+  EXPECT_EQ(rows[2][6], "LOC");
+  auto spotted = c.Post("/annotate", nlohmann::json{{"text", text}, {"mentions", "spotter"}}.dump(), "application/json");
+  ASSERT_TRUE(spotted);
+  ASSERT_EQ(spotted->status, 200) << spotted->body;
+  const auto spans = nlohmann::json::parse(spotted->body)["spans"];
+  ASSERT_EQ(spans.size(), 2u) << spans;  // the KB's aliases only: no NIL span, no type
+  EXPECT_FALSE(spans[0].contains("type"));
+  auto tagged = c.Post("/annotate", nlohmann::json{{"text", "nothing to see here ."}}.dump(), "application/json");
+  ASSERT_TRUE(tagged);
+  EXPECT_TRUE(nlohmann::json::parse(tagged->body)["spans"].empty()) << tagged->body;
+  auto bad = c.Post("/annotate", nlohmann::json{{"text", text}, {"mentions", "flair"}}.dump(), "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  kill(tpid, SIGKILL);
+  waitpid(tpid, nullptr, 0);
+}
+
 TEST_F(Server, AnswersRelClients) {
   auto c = client();
   const std::string text = "If you're going to try, go all the way - Charles Bukowski";
