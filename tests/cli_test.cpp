@@ -376,7 +376,7 @@ TEST(Cli, AnnotateFindsAndLinksMentionsInRawText) {
                    R"({"id": 3, "title": "Helen of Troy", "description": "a queen", "count": 4, "class": "PER", "aliases": ["Helen", "Helen of Troy"]})" "\n");
   ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
   std::string out;
-  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior --text 'Then Paris met Helen of Troy.' 2>/dev/null", &out), 0);
+  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior --mentions spotter --text 'Then Paris met Helen of Troy.' 2>/dev/null", &out), 0);
   auto doc = nlohmann::json::parse(out);
   EXPECT_EQ(doc["id"], 1);
   ASSERT_EQ(doc["spans"].size(), 2u) << doc;
@@ -388,7 +388,7 @@ TEST(Cli, AnnotateFindsAndLinksMentionsInRawText) {
   EXPECT_EQ(doc["spans"][1]["class"], "PER");
   // A file: plain lines and {"id", "text"} lines mixed, a malformed object reported in place.
   test::write_file(dir.file("docs.txt"), "Paris.\n{\"id\": \"b\", \"text\": \"In Paris.\"}\n{\"id\": 3}\n\nnothing here\n");
-  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior -i " + dir.file("docs.txt") + " -o " +
+  ASSERT_EQ(test::run(tool() + " annotate --kb " + dir.file("kb") + " --model prior --mentions spotter -i " + dir.file("docs.txt") + " -o " +
                       dir.file("out.jsonl") + " 2>/dev/null"),
             0);
   std::vector<nlohmann::json> docs;
@@ -427,7 +427,7 @@ TEST(Cli, AnnotateMemoryIsBoundedWhateverTheMentionsPerText) {
   if (child == 0) {
     const std::string kb = dir.file("kb"), in = dir.file("big.txt"), out = dir.file("out.jsonl");
     freopen("/dev/null", "w", stderr);
-    execl(NER4EL_TOOL, NER4EL_TOOL, "annotate", "--kb", kb.c_str(), "--model", "prior", "-i", in.c_str(), "-o", out.c_str(),
+    execl(NER4EL_TOOL, NER4EL_TOOL, "annotate", "--kb", kb.c_str(), "--model", "prior", "--mentions", "spotter", "-i", in.c_str(), "-o", out.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }

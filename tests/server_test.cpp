@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <atomic>
@@ -32,6 +33,8 @@ class Server : public ::testing::Test {
   // Starts 'ner4el serve' on the fixture's KB with the count prior and extra arguments.
   void launch(const std::vector<std::string>& extra, pid_t& child, int& bound) {
     std::vector<std::string> args{NER4EL_TOOL, "serve", "--kb", dir.file("kb"), "--model", "prior", "--port", "0"};
+    // The alias-table spotter unless a test asks for another mention detection.
+    if (std::find(extra.begin(), extra.end(), "--mentions") == extra.end()) args.insert(args.end(), {"--mentions", "spotter"});
     args.insert(args.end(), extra.begin(), extra.end());
     int out[2];
     ASSERT_EQ(pipe(out), 0);

@@ -75,6 +75,11 @@ class OutputFile {
 /// call removes). @throws std::filesystem::filesystem_error when a rename fails.
 void replace_dir(const std::string& tmp, const std::string& dir);
 
+/// Reads one line (without its "\n" and a "\r" before it) of at most max_bytes: a longer line is
+/// consumed to its end without being kept, and too_long is set (memory stays bounded by max_bytes
+/// whatever the input). Returns false at the end of the input when nothing was read.
+bool read_line(std::istream& in, std::string& line, std::size_t max_bytes, bool& too_long);
+
 /// For outputs written as PATH.tmp-PID[-...] (several processes may write beside one another): a
 /// process killed half-way (SIGKILL, power loss) leaves its temporary behind; this removes those
 /// of PATH whose process is gone (or is this one). Never touches anything else.

@@ -41,7 +41,7 @@ class Pipeline(_core.Pipeline):
 
     ``Pipeline(kb, *, model="", index="", vocab="", ner_model="", dtype="auto", device="cpu", style="auto", k=40,
     top=5, prior_weight=None, rank_weight=None, ner_cd=False, ner_cg=False, threshold=0.5,
-    require_capital=True, threads=0, mentions="spotter", tagger="")``
+    require_capital=True, threads=0, mentions="auto", tagger="")``
 
     - ``kb``: a knowledge-base directory made by ``ner4el kb build``.
     - ``model``: ``""`` for the installed pretrained encoder with its fitted prior weights,
@@ -51,7 +51,8 @@ class Pipeline(_core.Pipeline):
       encoded on first use).
     - ``mentions``: how ``annotate`` finds mentions: ``"spotter"`` (the KB's aliases), ``"tagger"``
       (the NER tagger: typed spans, ``Entity.type``; a span the KB cannot link is kept with title
-      None: NIL) or ``"both"``; ``tagger``: a tagger folder (``""``: the shipped CoNLL-2003 one).
+      None: NIL), ``"both"``, or ``"auto"`` (default: the tagger when it is installed, else the
+      spotter); ``tagger``: a tagger folder (``""``: the shipped CoNLL-2003 one).
 
     Every method releases the GIL while it links, and one Pipeline may serve many threads.
     Errors are ``ner4el.Error`` subclasses carrying the C++ message: ``NotFoundError`` (also a

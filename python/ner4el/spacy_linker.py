@@ -16,15 +16,16 @@ best first). Entities without a candidate keep an empty ``kb_id_`` and None.
 Which mentions it links (``mentions``):
   - ``"ents"``: ``doc.ents`` as an upstream recogniser set them (spaCy's ``ner``, an
     ``entity_ruler``, ...), except the labels in ``labels_discard`` (dates, numbers, amounts);
-  - ``"spotter"`` (also ``"detect"``): ner4el's mention detection over the KB's aliases; the spans it
+  - ``"spotter"``: ner4el's mention detection over the KB's aliases; the spans it
     finds that do not overlap an existing entity are added to ``doc.ents`` with the entity's NER
     class in the KB (``label`` when it has none);
   - ``"tagger"``: ner4el's NER tagger (CoNLL-2003's PER, LOC, ORG, MISC); its spans are added to
     ``doc.ents`` with the tagger's class, linked or not (an unlinked one keeps an empty ``kb_id_``:
     NIL), and the class constrains the linker when ``ner_cd`` is set;
   - ``"both"``: the tagger's spans, then the spotter's that overlap none of them;
+  - ``"detect"``: the pipeline's own detection (the tagger when it is installed, else the spotter);
   - ``"auto"`` (default): ``"ents"`` when a component before this one assigns ``doc.ents``, else
-    ``"spotter"``.
+    ``"detect"``.
 Leading articles and possessives ("the United States", "Germany's") do not stop a span from linking.
 ``nlp.pipe`` links the mentions of ``batch_size`` documents in one call of the C++ core.
 """
@@ -91,16 +92,15 @@ def make_ner4el_linker(
             "(make one with 'ner4el kb build --from wordnet -o out/wordnet-kb')"
         )
     if mentions not in ("auto", "ents", "detect", "spotter", "tagger", "both"):
-        raise ValueError("ner4el_linker: mentions must be 'auto', 'ents', 'spotter' (or 'detect'), 'tagger' or 'both', "
+        raise ValueError("ner4el_linker: mentions must be 'auto', 'ents', 'detect', 'spotter', 'tagger' or 'both', "
                          f"got {mentions!r}")
     if mentions == "auto":
         upstream = any("doc.ents" in nlp.get_pipe_meta(p).assigns for p in nlp.pipe_names)
-        mentions = "ents" if upstream else "spotter"
-    if mentions == "detect":
-        mentions = "spotter"
+        mentions = "ents" if upstream else "detect"
     pipeline = Pipeline(kb, model=model, index=index, ner_model=ner_model, dtype=dtype, threads=threads, k=k,
                         top=top, threshold=threshold, ner_cd=ner_cd, tagger=tagger,
-                        mentions=mentions if mentions in ("tagger", "both") else "spotter")
+                        mentions=mentions if mentions in ("spotter", "tagger", "both") else
+                        "auto" if mentions == "detect" else "spotter")
     return Ner4elLinker(pipeline, name=name, mentions=mentions, labels_discard=labels_discard, label=label,
                         batch_size=batch_size)
 
@@ -156,7 +156,7 @@ class Ner4elLinker:
             self._set_extensions(doc, by_offsets)
 
     def _detect_and_link(self, docs: List[Doc]) -> None:
-        mode = "spotter" if self.mentions == "detect" else self.mentions
+        mode = None if self.mentions == "detect" else self.mentions  # (None: the pipeline's own)
         annotated = self.pipeline.annotate([d.text for d in docs], batch_size=len(docs), mentions=mode)
         for doc, found in zip(docs, annotated):
             taken = [(e.start_char, e.end_char) for e in doc.ents]

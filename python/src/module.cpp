@@ -374,13 +374,13 @@ NB_MODULE(_core, m) {
           "kb"_a, nb::kw_only(), "model"_a = "", "index"_a = "", "vocab"_a = "", "ner_model"_a = "", "dtype"_a = "auto",
           "device"_a = "cpu", "style"_a = "auto", "k"_a = 40, "top"_a = 5, "prior_weight"_a = nb::none(), "rank_weight"_a = nb::none(),
           "ner_cd"_a = false, "ner_cg"_a = false, "threshold"_a = 0.5, "require_capital"_a = true, "threads"_a = 0,
-          "mentions"_a = "spotter", "tagger"_a = "",
+          "mentions"_a = "auto", "tagger"_a = "",
           "Opens the pipeline. kb: a knowledge-base directory ('ner4el kb build'). model: '' for the installed "
           "pretrained encoder with the fitted prior weights, 'prior' for the count prior, or a trained linker "
           "(ner4el folder, NER4EL .ckpt, Hugging Face folder). index: entity vectors from 'ner4el index' made with "
           "the same model. dtype: fp32, bf16, int8 or auto. device: cpu, cuda or cuda:N (a CUDA libtorch build). threads: cores for the encoder (0: every core). "
           "mentions: how annotate() finds mentions: 'spotter' (the KB's aliases), 'tagger' (the NER tagger; spans the "
-          "KB cannot link are kept as NIL, title None), 'both'. tagger: a tagger folder ('' : the shipped one).")
+          "KB cannot link are kept as NIL, title None), 'both', or 'auto' (the tagger when it is installed). tagger: a tagger folder ('' : the shipped one).")
       .def(
           "link",
           [](const Pipeline& p, nb::handle mentions, std::optional<int> k, std::optional<int> top,

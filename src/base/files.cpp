@@ -9,6 +9,28 @@ namespace ner4el {
 
 namespace fs = std::filesystem;
 
+bool read_line(std::istream& in, std::string& line, std::size_t max_bytes, bool& too_long) {
+  line.clear();
+  too_long = false;
+  bool any = false;
+  std::streambuf* buf = in.rdbuf();
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    any = true;
+    if (c == '\n') break;
+    if (line.size() < max_bytes) {
+      line.push_back(static_cast<char>(c));
+    } else {
+      too_long = true;
+    }
+  }
+  if (!any) {
+    in.setstate(std::ios::eofbit);
+    return false;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return true;
+}
+
 void replace_dir(const std::string& tmp, const std::string& dir) {
   if (!fs::exists(dir)) {
     fs::rename(tmp, dir);

@@ -172,21 +172,12 @@ void for_each_document(const std::string& path, const std::function<void(Documen
   InputFile in(path, "document file");
   std::string line;
   std::size_t number = 0;
-  auto& stream = in.stream();
-  while (true) {
-    line.clear();
+  bool too_long = false;
+  while (read_line(in.stream(), line, kMaxDocumentBytes, too_long)) {
     ++number;
-    char c;
-    bool any = false;
-    while (stream.get(c) && c != '\n') {
-      any = true;
-      if (line.size() >= kMaxDocumentBytes)
-        throw FormatError(in.name() + ":" + std::to_string(number) + ": line longer than " +
-                          std::to_string(kMaxDocumentBytes >> 20) + " MiB (one document a line)");
-      line.push_back(c);
-    }
-    if (!any && !stream) break;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (too_long)
+      throw FormatError(in.name() + ":" + std::to_string(number) + ": line longer than " +
+                        std::to_string(kMaxDocumentBytes >> 20) + " MiB (one document a line)");
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     fn(parse_document(line, in.name(), number), number);
   }

@@ -92,9 +92,21 @@ void check_mentions_mode(const std::string& mode) {
 
 /// Opens the NER tagger when the configuration needs it, on the pipeline's device and dtype.
 void open_tagger(Pipeline::Impl& s, const PipelineConfig& config) {
-  check_mentions_mode(config.mentions);
   s.mentions = config.mentions;
-  if (config.mentions == "spotter" && config.tagger.empty()) return;
+  if (s.mentions == "auto") {
+    s.mentions = "tagger";
+    if (config.tagger.empty() && !default_tagger_dir()) {
+      s.notices.emplace_back("no NER tagger found (taggers/" + std::string(kDefaultTaggerName) +
+                             "); mentions are found by the KB's aliases (--mentions spotter)");
+      s.mentions = "spotter";
+    } else if (!default_model_dir()) {
+      s.notices.emplace_back("no pretrained encoder installed for the NER tagger (scripts/install-deps); mentions are "
+                             "found by the KB's aliases (--mentions spotter)");
+      s.mentions = "spotter";
+    }
+  }
+  check_mentions_mode(s.mentions);
+  if (s.mentions == "spotter" && config.tagger.empty()) return;
   const Compute compute = resolve_compute({config.device, config.dtype, config.threads});
   LoadOptions lo;
   lo.device = compute.device;

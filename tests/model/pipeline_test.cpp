@@ -21,6 +21,7 @@ class PipelineTest : public ::testing::Test {
     build_knowledge_base(src, dir.file("kb"));
     config.kb = dir.file("kb");
     config.model = "prior";
+    config.mentions = "spotter";  // (the tagger: tests/model/tagger_test.cpp)
   }
   test::TempDir dir;
   PipelineConfig config;

@@ -33,10 +33,11 @@ def wordnet_kb(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def pipeline(wordnet_kb):
-    """The default pipeline over it: the installed pretrained encoder with its fitted prior weights."""
+    """The default linker over it (the installed pretrained encoder with its fitted prior weights), with
+    the alias-table spotter as mention detection (the tagger: test_tagger_and_mention_detection_modes)."""
     import ner4el
 
-    return ner4el.Pipeline(wordnet_kb)
+    return ner4el.Pipeline(wordnet_kb, mentions="spotter")
 
 
 def shared_mentions(name="msnbc_test.jsonl", limit=None):

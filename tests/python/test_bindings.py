@@ -58,7 +58,7 @@ def test_mention_forms_agree(pipeline):
 
 def test_annotate_gives_what_the_cli_gives(pipeline, wordnet_kb):
     text = "Troy fell after Paris abducted Helen of Sparta."
-    cli = json.loads(run_tool("annotate", "--kb", wordnet_kb, "--text", text).stdout.splitlines()[0])
+    cli = json.loads(run_tool("annotate", "--kb", wordnet_kb, "--mentions", "spotter", "--text", text).stdout.splitlines()[0])
     ents = pipeline.annotate(text)
     assert [e.to_dict() for e in ents] == cli["spans"]
     assert (16, 21, "Paris", "Paris (mythical being)") in [(e.start, e.end, e.text, e.title) for e in ents]
@@ -230,4 +230,6 @@ def test_tagger_and_mention_detection_modes(wordnet_kb):
     with pytest.raises(ner4el.InvalidArgument, match="spotter, tagger or both"):
         p.annotate(text, mentions="flair")
     with pytest.raises(ner4el.InvalidArgument, match="needs the NER tagger"):
-        ner4el.Pipeline(wordnet_kb).annotate(text, mentions="tagger")
+        ner4el.Pipeline(wordnet_kb, mentions="spotter").annotate(text, mentions="tagger")
+    # By default ("auto") the installed tagger finds the mentions.
+    assert [e.text for e in ner4el.Pipeline(wordnet_kb).annotate(text)] == [s["text"] for s in spans]

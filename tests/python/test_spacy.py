@@ -59,7 +59,7 @@ def test_pipe_batches_give_the_same_links(nlp):
 
 def test_own_mention_detection_without_an_upstream_ner(wordnet_kb, pipeline):
     blank = spacy.blank("en")
-    blank.add_pipe("ner4el_linker", config={"kb": wordnet_kb})
+    blank.add_pipe("ner4el_linker", config={"kb": wordnet_kb, "mentions": "spotter"})
     text = SENTENCES[0]
     doc = blank(text)
     got = [(e.start_char, e.end_char, e.kb_id_, e.label_) for e in doc.ents]

@@ -41,7 +41,7 @@ void end_to_end_report(const Pipeline& pipeline, const std::vector<std::string>&
                     {"md_precision", r.md_precision()}, {"md_recall", r.md_recall()}, {"md_f1", r.md_f1()},
                     {"gold_in_kb", r.gold_in_kb}, {"linked", r.linked}, {"linked_right", r.linked_right},
                     {"el_precision", r.el_precision()}, {"el_recall", r.el_recall()}, {"el_f1", r.el_f1()},
-                    {"spotter_chars_per_s", r.detect_seconds > 0 ? r.characters / r.detect_seconds : 0.0},
+                    {"detection_chars_per_s", r.detect_seconds > 0 ? r.characters / r.detect_seconds : 0.0},
                     {"linked_spans_per_s", r.link_seconds > 0 ? r.detected / r.link_seconds : 0.0}});
   }
   if (json) {
@@ -51,14 +51,14 @@ void end_to_end_report(const Pipeline& pipeline, const std::vector<std::string>&
   }
   std::printf("End to end (%s; mentions: %s). MD: exact spans; EL: strong match, gold spans in the KB.\n\n",
               pipeline.description().c_str(), pipeline.mentions().c_str());
-  std::printf("| data set | documents | gold spans | detected | MD P | MD R | MD F1 | gold in KB | EL P | EL R | EL F1 | spotter chars/s |\n");
+  std::printf("| data set | documents | gold spans | detected | MD P | MD R | MD F1 | gold in KB | EL P | EL R | EL F1 | detection chars/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& s : sets)
     std::printf("| %s | %zu | %zu | %zu | %.1f | %.1f | %.1f | %zu | %.1f | %.1f | %.1f | %.0f |\n",
                 s["data"].get<std::string>().c_str(), s["documents"].get<size_t>(), s["gold_spans"].get<size_t>(),
                 s["detected"].get<size_t>(), 100 * s["md_precision"].get<double>(), 100 * s["md_recall"].get<double>(),
                 100 * s["md_f1"].get<double>(), s["gold_in_kb"].get<size_t>(), 100 * s["el_precision"].get<double>(),
-                100 * s["el_recall"].get<double>(), 100 * s["el_f1"].get<double>(), s["spotter_chars_per_s"].get<double>());
+                100 * s["el_recall"].get<double>(), 100 * s["el_f1"].get<double>(), s["detection_chars_per_s"].get<double>());
 }
 
 /// The data set's mentions; a candidate a mention brings that the KB lacks is an error naming its line.

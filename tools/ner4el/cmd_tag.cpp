@@ -95,8 +95,12 @@ void add_tag(CLI::App& app) {
       ids.clear(), texts.clear(), gold.clear();
     };
     std::string line;
-    while (a->text.empty() ? static_cast<bool>(std::getline(in, line)) : (n == 0 && (line = a->text, true))) {
+    bool too_long = false;
+    while (a->text.empty() ? read_line(in, line, kMaxDocumentBytes, too_long) : (n == 0 && (line = a->text, true))) {
       ++n;
+      if (too_long)
+        throw FormatError(name + ":" + std::to_string(n) + ": a document longer than " + std::to_string(kMaxDocumentBytes >> 20) +
+                          " MiB; split it (the tagger's memory grows with a document's words)");
       if (a->text.empty() && !line.empty() && line[0] == '{') {
         Document d = parse_document(line, name, n);
         ids.push_back(d.id.empty() ? nlohmann::json(n) : nlohmann::json(d.id));

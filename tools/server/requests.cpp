@@ -33,7 +33,8 @@ CallOptions request_options(const nlohmann::json& body, const nlohmann::json* do
     if (!v->is_boolean()) throw RequestError(400, "field 'ner_cd': expected true or false");
     o.ner_cd = v->get<bool>();
   }
-  if (auto* v = field("mentions")) {
+  // (a string: mention detection; /link's "mentions" is the list of mentions, read elsewhere)
+  if (auto* v = field("mentions"); v && !v->is_array()) {
     if (!v->is_string() || (*v != "spotter" && *v != "tagger" && *v != "both"))
       throw RequestError(400, "field 'mentions': expected \"spotter\", \"tagger\" or \"both\"");
     o.mentions = v->get<std::string>();
