@@ -20,32 +20,34 @@ bool is_model_dir(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p / "config.json", ec) && fs::is_regular_file(p / "vocab.txt", ec);
 }
-}  // namespace
 
-std::optional<std::string> default_model_dir() {
-  if (const char* env = std::getenv("NER4EL_MODEL"); env && *env) return std::string(env);
+/// An installed folder: $env when set, else folder/name beside the running executable's folder
+/// (build/ner4el -> models/), in the source tree this binary was built from, or under the install
+/// prefix's share/ner4el; the first for which `counts` holds.
+std::optional<std::string> find_installed(const char* env, const char* folder, const char* name,
+                                          bool (*counts)(const fs::path&)) {
+  if (const char* e = std::getenv(env); e && *e) return std::string(e);
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   std::vector<fs::path> places;
-  if (!ec) places.push_back(exe.parent_path().parent_path() / "models" / kDefaultModelName);
-  places.push_back(fs::path(NER4EL_SOURCE_DIR) / "models" / kDefaultModelName);
-  places.push_back(fs::path(NER4EL_DATA_DIR) / "models" / kDefaultModelName);
+  if (!ec) places.push_back(exe.parent_path().parent_path() / folder / name);
+  places.push_back(fs::path(NER4EL_SOURCE_DIR) / folder / name);
+  places.push_back(fs::path(NER4EL_DATA_DIR) / folder / name);
   for (const auto& p : places)
-    if (is_model_dir(p)) return p.lexically_normal().string();
+    if (counts(p)) return p.lexically_normal().string();
   return std::nullopt;
 }
 
-std::optional<std::string> default_tagger_dir() {
-  if (const char* env = std::getenv("NER4EL_TAGGER"); env && *env) return std::string(env);
+bool is_tagger_dir(const fs::path& p) {
   std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  std::vector<fs::path> places;
-  if (!ec) places.push_back(exe.parent_path().parent_path() / "taggers" / kDefaultTaggerName);
-  places.push_back(fs::path(NER4EL_SOURCE_DIR) / "taggers" / kDefaultTaggerName);
-  places.push_back(fs::path(NER4EL_DATA_DIR) / "taggers" / kDefaultTaggerName);
-  for (const auto& p : places)
-    if (fs::is_regular_file(p / "tagger.json", ec)) return p.lexically_normal().string();
-  return std::nullopt;
+  return fs::is_regular_file(p / "tagger.json", ec);
+}
+}  // namespace
+
+std::optional<std::string> default_model_dir() { return find_installed("NER4EL_MODEL", "models", kDefaultModelName, is_model_dir); }
+
+std::optional<std::string> default_tagger_dir() {
+  return find_installed("NER4EL_TAGGER", "taggers", kDefaultTaggerName, is_tagger_dir);
 }
 
 std::string require_default_tagger(const std::string& what) {

@@ -154,19 +154,12 @@ void add_train_tagger(CLI::App& app) {
   cmd->add_option("--seed", c->seed, "random seed")->capture_default_str();
   cmd->add_option("--threads", *threads, "threads (0: $NER4EL_THREADS or every core)")->capture_default_str();
   cmd->add_option("--device", c->device, "cpu, cuda or cuda:N (a CUDA libtorch build)")->capture_default_str();
-  cmd->callback([c, threads, cmd] {
+  cmd->callback([c, threads] {
     configure_threads(*threads, "fp32");
     c->info = "ner4el train-tagger --train " + c->train_data + " --dev " + c->dev_data + " --epochs " + std::to_string(c->epochs) +
               " --seed " + std::to_string(c->seed);
-    (void)cmd;
     Progress progress;
-    TrainCallbacks cb;
-    cb.progress = [&progress](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
-    cb.log = [&progress](const std::string& line) {
-      progress.done();
-      std::cerr << line << "\n";
-    };
-    const auto r = train_tagger(*c, cb);
+    const auto r = train_tagger(*c, callbacks_for(progress));
     progress.done();
     std::printf("trained on %zu documents (%zu words), types", r.train_documents, r.train_words);
     for (const auto& t : r.types) std::printf(" %s", t.c_str());

@@ -10,18 +10,6 @@
 
 namespace ner4el::cli {
 
-namespace {
-/// Progress bars for the loops; log lines end the current bar first.
-TrainCallbacks callbacks_for(Progress& progress) {
-  TrainCallbacks cb;
-  cb.progress = [&progress](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
-  cb.log = [&progress](const std::string& line) {
-    progress.done();
-    std::cerr << line << "\n";
-  };
-  return cb;
-}
-}  // namespace
 
 void add_train_commands(CLI::App& app) {
   {

@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <cstdio>
 #include <string>
 #include <string_view>
+
+#include "ner4el/train.h"
 
 namespace ner4el::cli {
 
@@ -63,5 +66,16 @@ class Progress {
   std::string stage_;
   std::chrono::steady_clock::time_point start_, last_;
 };
+
+/// Progress bars for the loops; log lines end the current bar first.
+inline TrainCallbacks callbacks_for(Progress& progress) {
+  TrainCallbacks cb;
+  cb.progress = [&progress](std::string_view s, uint64_t d, uint64_t t) { progress(s, d, t); };
+  cb.log = [&progress](const std::string& line) {
+    progress.done();
+    std::cerr << line << "\n";
+  };
+  return cb;
+}
 
 }  // namespace ner4el::cli
