@@ -212,6 +212,11 @@ TEST(TaggerTraining, LearnsFromDocumentsInTheSharedFormat) {
   NerScore score;
   for (const auto& d : read_documents(c.dev_data)) score.add(d.ner_spans, t.tag(d.text));
   EXPECT_NEAR(score.all.f1(), r.best_dev_f1, 0.005);  // (other batches: float rounding may flip a tag)
+  // The same command again gives the same tagger, byte for byte (same machine and threads).
+  TaggerTrainConfig again = c;
+  again.output_dir = dir.file("again");
+  (void)train_tagger(again);
+  EXPECT_EQ(test::read_file(dir.file("again/head.safetensors")), test::read_file(dir.file("tagger/head.safetensors")));
 }
 
 class TaggerPipelineTest : public ::testing::Test {
