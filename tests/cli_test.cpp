@@ -617,5 +617,39 @@ TEST(Cli, TagAndAnnotateWithTheTagger) {
   EXPECT_TRUE(nlohmann::json::parse(out)["spans"].empty()) << out;
 }
 
+// A document line over the 64 MiB bound is that line's error, read no further into memory than
+// the bound; the next line is annotated as usual.
+TEST(Cli, AnnotateBoundsEachDocumentLine) {
+  test::TempDir dir;
+  test::write_file(dir.file("e.jsonl"), R"({"id": 1, "title": "Moscow", "description": "the capital of Russia", "count": 5, "class": "LOC", "aliases": ["Moscow"]})" "\n");
+  ASSERT_EQ(test::run(tool() + " kb build --entities " + dir.file("e.jsonl") + " -o " + dir.file("kb") + " >/dev/null"), 0);
+  {
+    std::ofstream f(dir.file("docs.txt"), std::ios::binary);
+    const std::string chunk(1 << 20, 'a');
+    for (int i = 0; i < 65; ++i) f << chunk;
+    f << "\nThey flew to Moscow .\n";
+  }
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string kb = dir.file("kb"), in = dir.file("docs.txt"), out = dir.file("out.jsonl");
+    freopen("/dev/null", "w", stderr);
+    execl(NER4EL_TOOL, NER4EL_TOOL, "annotate", "--kb", kb.c_str(), "--model", "prior", "--mentions", "spotter", "-i",
+          in.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  ASSERT_EQ(wait4(child, &status, 0, &usage), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_LT(usage.ru_maxrss, 400 * 1024) << "peak resident memory in KiB";  // the 65 MiB line is never held whole
+  std::istringstream lines(test::read_file(dir.file("out.jsonl")));
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_NE(nlohmann::json::parse(first)["error"].get<std::string>().find("longer than 64 MiB"), std::string::npos) << first;
+  EXPECT_EQ(nlohmann::json::parse(second)["spans"][0]["title"], "Moscow") << second;
+}
+
 }  // namespace
 }  // namespace ner4el

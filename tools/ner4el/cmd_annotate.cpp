@@ -82,9 +82,16 @@ void add_annotate_command(CLI::App& app) {
       texts.clear();
     };
     std::string line;
-    while (from_text ? (n == 0 && (line = a->text, true)) : static_cast<bool>(std::getline(*in, line))) {
+    bool too_long = false;
+    while (from_text ? (n == 0 && (line = a->text, true)) : read_line(*in, line, kMaxDocumentBytes, too_long)) {
       ++n;
       nlohmann::json id = n;
+      if (too_long) {  // (read no further than the bound: memory stays bounded whatever the line)
+        pending.push_back({id, "line " + std::to_string(n) + ": a document longer than " +
+                                   std::to_string(kMaxDocumentBytes >> 20) + " MiB; split it"});
+        ++errors;
+        continue;
+      }
       std::string body = line;
       if (!from_text && !line.empty() && line[0] == '{') {
         nlohmann::json j;  // discarded (a parse error) when nested too deep

@@ -23,8 +23,10 @@ namespace {
 bool is_document_file(const std::string& path) {
   InputFile in(path, "data set");
   std::string line;
-  while (std::getline(in.stream(), line))
+  bool too_long = false;
+  while (read_line(in.stream(), line, kMaxDocumentBytes, too_long))
     if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      if (too_long) return false;  // (read as mentions, which name the line in their error)
       const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       return j.is_object() && j.contains("text") && !j.contains("mention");
     }
