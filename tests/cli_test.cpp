@@ -412,6 +412,23 @@ TEST(Cli, AnnotateFindsAndLinksMentionsInRawText) {
 namespace ner4el {
 namespace {
 
+/// Runs `annotate --model prior --mentions spotter` over the KB dir/kb and input, writing
+/// dir/out.jsonl; returns the process's peak resident memory in KiB (-1 when it did not exit 0).
+long annotate_peak_kib(const test::TempDir& dir, const std::string& input) {
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string kb = dir.file("kb"), out = dir.file("out.jsonl");
+    freopen("/dev/null", "w", stderr);
+    execl(NER4EL_TOOL, NER4EL_TOOL, "annotate", "--kb", kb.c_str(), "--model", "prior", "--mentions", "spotter", "-i",
+          input.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  if (wait4(child, &status, 0, &usage) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  return usage.ru_maxrss;
+}
+
 // Memory stays bounded however many mentions one text holds: a 136 KB line of 16,000 mentions
 // (each mention once carried the whole text twice: over 2 GB here) is annotated in a few hundred MB.
 TEST(Cli, AnnotateMemoryIsBoundedWhateverTheMentionsPerText) {
@@ -423,24 +440,13 @@ TEST(Cli, AnnotateMemoryIsBoundedWhateverTheMentionsPerText) {
   std::string line;
   for (int i = 0; i < 8000; ++i) line += "Then Paris met Helen. ";
   test::write_file(dir.file("big.txt"), line + "\n");
-  const pid_t child = fork();
-  if (child == 0) {
-    const std::string kb = dir.file("kb"), in = dir.file("big.txt"), out = dir.file("out.jsonl");
-    freopen("/dev/null", "w", stderr);
-    execl(NER4EL_TOOL, NER4EL_TOOL, "annotate", "--kb", kb.c_str(), "--model", "prior", "--mentions", "spotter", "-i", in.c_str(), "-o", out.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  struct rusage usage {};
-  ASSERT_EQ(wait4(child, &status, 0, &usage), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
+  const long peak_kib = annotate_peak_kib(dir, dir.file("big.txt"));
+  ASSERT_GT(peak_kib, 0) << "annotate failed";
   const auto doc = nlohmann::json::parse(test::read_file(dir.file("out.jsonl")));
   ASSERT_EQ(doc["spans"].size(), 16000u);
   EXPECT_EQ(doc["spans"][15999]["mention"], "Helen");
   EXPECT_EQ(doc["spans"][15999]["entity_id"], 3);
-  EXPECT_LT(usage.ru_maxrss, 400 * 1024) << "peak resident memory in KiB";
+  EXPECT_LT(peak_kib, 400 * 1024) << "peak resident memory in KiB";
 }
 
 TEST(Cli, DeeplyNestedJsonLinesAreMalformedLines) {
@@ -629,20 +635,9 @@ TEST(Cli, AnnotateBoundsEachDocumentLine) {
     for (int i = 0; i < 65; ++i) f << chunk;
     f << "\nThey flew to Moscow .\n";
   }
-  const pid_t child = fork();
-  if (child == 0) {
-    const std::string kb = dir.file("kb"), in = dir.file("docs.txt"), out = dir.file("out.jsonl");
-    freopen("/dev/null", "w", stderr);
-    execl(NER4EL_TOOL, NER4EL_TOOL, "annotate", "--kb", kb.c_str(), "--model", "prior", "--mentions", "spotter", "-i",
-          in.c_str(), "-o", out.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  struct rusage usage {};
-  ASSERT_EQ(wait4(child, &status, 0, &usage), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_LT(usage.ru_maxrss, 400 * 1024) << "peak resident memory in KiB";  // the 65 MiB line is never held whole
+  const long peak_kib = annotate_peak_kib(dir, dir.file("docs.txt"));
+  ASSERT_GT(peak_kib, 0) << "annotate failed";
+  EXPECT_LT(peak_kib, 400 * 1024) << "peak resident memory in KiB";  // the 65 MiB line is never held whole
   std::istringstream lines(test::read_file(dir.file("out.jsonl")));
   std::string first, second;
   std::getline(lines, first);
