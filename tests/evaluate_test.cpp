@@ -68,7 +68,7 @@ TEST(Evaluate, CountsWorkedOutByHand) {
   test::TempDir dir;
   auto kb = paris_and_lyon(dir);
   PriorLinker prior(kb);
-  auto m = [](const char* mention, const char* gold) { return Mention{mention, "", "", std::string(gold), std::nullopt}; };
+  auto m = [](const char* mention, const char* gold) { return Mention{mention, "", "", std::string(gold), std::nullopt, ""}; };
   std::vector<Mention> ms{m("Paris", "Paris"),   m("Paris", "Paris Hilton"), m("Lyon", "Lyon"),
                           m("Hilton", "Paris Hilton"), m("Atlantis", "Atlantis"), m("Paris", "Paris (mythology)"),
                           m("Ghost", "Ghost"),   m("Hilton", "Lyon")};
@@ -94,7 +94,7 @@ TEST(Evaluate, MentionsBringTheirOwnCandidates) {
   auto kb = paris_and_lyon(dir);
   PriorLinker prior(kb);
   auto with = [](const char* mention, std::vector<GivenCandidate> c, const char* gold = "Lyon") {
-    return Mention{mention, "", "", std::string(gold), std::move(c)};
+    return Mention{mention, "", "", std::string(gold), std::move(c), ""};
   };
   const GivenCandidate lyon{3, ""}, ship{std::nullopt, "Lyon (ship)"}, paris{1, ""}, hilton{2, ""}, ghost{4, ""};
   auto r = prior.link({with("Paris", {lyon, ship, lyon}), with("Atlantis", {lyon}), with("Lyon", {ghost}),

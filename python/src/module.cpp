@@ -103,7 +103,8 @@ Mention to_mention(nb::handle item, size_t index) {
     for (size_t i = 0; i < 3; ++i)
       if (!nb::isinstance<nb::str>(t[i]))
         throw InvalidArgument(where + ": expected (left_context, mention, right_context) strings");
-    return Mention{nb::cast<std::string>(t[1]), nb::cast<std::string>(t[0]), nb::cast<std::string>(t[2]), std::nullopt, std::nullopt};
+    return Mention{nb::cast<std::string>(t[1]), nb::cast<std::string>(t[0]), nb::cast<std::string>(t[2]), std::nullopt, std::nullopt,
+                   ""};
   }
   throw InvalidArgument(where + ": expected a ner4el.Mention, a dict with 'mention' (and 'left_context', "
                         "'right_context'), or a (left_context, mention, right_context) tuple; got " +
@@ -210,16 +211,17 @@ NB_MODULE(_core, m) {
       .def(
           "__init__",
           [](Mention* self, std::string mention, std::string left_context, std::string right_context,
-             std::optional<std::string> output, nb::handle candidates) {
+             std::optional<std::string> output, nb::handle candidates, std::string ner) {
             new (self) Mention{std::move(mention), std::move(left_context), std::move(right_context), std::move(output),
-                               to_candidates(candidates, "candidates")};
+                               to_candidates(candidates, "candidates"), std::move(ner)};
           },
           "mention"_a, "left_context"_a = "", "right_context"_a = "", "output"_a = nb::none(),
-          "candidates"_a.none() = nb::none())
+          "candidates"_a.none() = nb::none(), "ner"_a = "")
       .def_rw("mention", &Mention::mention)
       .def_rw("left_context", &Mention::left_context)
       .def_rw("right_context", &Mention::right_context)
       .def_rw("output", &Mention::output, "gold title, when known")
+      .def_rw("ner", &Mention::ner, "the mention's NER class ('PER'), used by NER-CD/NER-CG when no classifier is loaded")
       .def_prop_rw(
           "candidates", [](const Mention& x) { return from_candidates(x.candidates); },
           [](Mention& x, nb::handle v) { x.candidates = to_candidates(v, "candidates"); },

@@ -87,7 +87,7 @@ EndToEndReport evaluate_end_to_end(const Pipeline& pipeline, const std::vector<M
   // The texts are made valid UTF-8 first, as the pipeline reads them.
   std::vector<Mention> records;
   for (const auto& r : records_in)
-    records.push_back({valid_utf8(r.mention), valid_utf8(r.left_context), valid_utf8(r.right_context), r.output, r.candidates});
+    records.push_back({valid_utf8(r.mention), valid_utf8(r.left_context), valid_utf8(r.right_context), r.output, r.candidates, r.ner});
   std::map<std::string, size_t> doc_of;  // text -> document
   std::vector<std::string> texts;
   std::vector<std::vector<Gold>> gold;

@@ -233,3 +233,12 @@ def test_tagger_and_mention_detection_modes(wordnet_kb):
         ner4el.Pipeline(wordnet_kb, mentions="spotter").annotate(text, mentions="tagger")
     # By default ("auto") the installed tagger finds the mentions.
     assert [e.text for e in ner4el.Pipeline(wordnet_kb).annotate(text)] == [s["text"] for s in spans]
+
+
+def test_a_mentions_own_class_drives_ner_cd(pipeline):
+    """Without a NER classifier, NER-CD uses the class a mention brings (as the tagger's spans do)."""
+    m = ner4el.Mention("Paris", "Troy fell after ", " abducted Helen of Sparta.", ner="LOC")
+    assert m.ner == "LOC"
+    assert pipeline.link([m])[0].title == "Paris (mythical being)"  # the context alone
+    assert pipeline.link([m], ner_cd=True)[0].title == "Paris"  # a LOC: the city
+    assert pipeline.link([{"mention": "Paris", "left_context": "Troy fell after ", "ner": "LOC"}], ner_cd=True)[0].title == "Paris"
