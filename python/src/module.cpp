@@ -82,7 +82,7 @@ nb::object from_candidates(const std::optional<std::vector<GivenCandidate>>& giv
 }
 
 /// A mention from a Mention, a dict (NER4EL's fields mention/left_context/right_context/output, or
-/// BLINK's mention/context_left/context_right/label_title; candidates) or a (left, mention, right) tuple.
+/// BLINK's mention/context_left/context_right/label_title; candidates; ner) or a (left, mention, right) tuple.
 Mention to_mention(nb::handle item, size_t index) {
   if (nb::isinstance<Mention>(item)) return nb::cast<Mention>(item);
   const std::string where = "mentions[" + std::to_string(index) + "]";
@@ -96,6 +96,7 @@ Mention to_mention(nb::handle item, size_t index) {
     m.right_context = dict_string(d, {"right_context", "context_right"}, index).value_or("");
     m.output = dict_string(d, {"output", "label_title"}, index);
     if (d.contains("candidates")) m.candidates = to_candidates(d["candidates"], where + ": field 'candidates'");
+    m.ner = dict_string(d, {"ner"}, index).value_or("");
     return m;
   }
   if (nb::isinstance<nb::tuple>(item) && nb::len(item) == 3) {
