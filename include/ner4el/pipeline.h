@@ -75,11 +75,13 @@ class Pipeline {
   void check_candidates(const std::vector<Mention>& mentions, const std::string& where = "mentions") const;
   /// The same for one mention. @throws FormatError "where: candidates[j]: ..." (where: e.g. a file's line).
   void check_candidates(const Mention& mention, const std::string& where) const;
-  /// Mention detection only, in text as given (spans index valid_utf8(text)); spotter: per-call
-  /// rules (nullptr: the configured ones).
+  /// The spotter's mention detection only, in text as given (spans index valid_utf8(text));
+  /// spotter: per-call rules (nullptr: the configured ones).
   std::vector<TextSpan> detect(std::string_view text, const SpotterOptions* spotter = nullptr) const;
-  /// Mention detection of many texts as annotate() does it (options.mentions, options.spotter).
+  /// Mention detection of a text as annotate() does it (options.mentions, options.spotter).
   /// @throws InvalidArgument for an unknown mode or "tagger"/"both" when no tagger was opened.
+  std::vector<TextSpan> detect(std::string_view text, const CallOptions& options) const;
+  /// The same for many texts (the tagger reads them in shared batches).
   std::vector<std::vector<TextSpan>> detect(const std::vector<std::string>& texts, const CallOptions& options) const;
   /// Detects and links the mentions of each text; texts are linked together in one batch.
   std::vector<std::vector<LinkedSpan>> annotate(const std::vector<std::string>& texts, const CallOptions& options = {}) const;

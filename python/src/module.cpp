@@ -461,8 +461,7 @@ NB_MODULE(_core, m) {
             CallOptions o;
             o.mentions = std::move(mentions);
             nb::gil_scoped_release release;
-            const auto found = p.detect(std::vector<std::string>{text}, o);  // (kept alive: the loop reads it)
-            for (const auto& s : found.front()) out.emplace_back(s.start, s.end);
+            for (const auto& s : p.detect(text, o)) out.emplace_back(s.start, s.end);
             return out;
           },
           "text"_a, nb::kw_only(), "mentions"_a = nb::none(),

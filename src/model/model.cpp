@@ -74,6 +74,8 @@ BertConfig bert_config_from(nlohmann::json j, const std::string& source) {
   return c;
 }
 
+}  // namespace
+
 std::string read_text_file(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw NotFound("cannot open " + std::string(what) + " " + path);
@@ -82,8 +84,6 @@ std::string read_text_file(const std::string& path, const char* what) {
   if (in.bad()) throw Error("cannot read " + std::string(what) + " " + path);
   return ss.str();
 }
-
-}  // namespace
 
 BertConfig BertConfig::from_json_text(const std::string& text, const std::string& source) {
   return bert_config_from(parse_json(text, source), source);

@@ -13,6 +13,10 @@
 
 namespace ner4el {
 
+/// A whole small text file (a configuration). what names it in errors.
+/// @throws NotFound, Error when it cannot be read.
+std::string read_text_file(const std::string& path, const char* what);
+
 /// Loading builds modules (whose constructors draw initial weights from libtorch's global generator)
 /// before the file's weights replace them: the caller's global generator is put back afterwards,
 /// so loading a model never changes what a seeded program draws next.

@@ -22,13 +22,6 @@ constexpr int kMaxWordPieces = 100;  // BERT's max_input_chars_per_word: a longe
 
 int64_t i64(size_t v) { return static_cast<int64_t>(v); }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw NotFound(p.string() + ": cannot open");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return s;
-}
-
 /// An integer field of tagger.json within [lo, hi].
 int int_field(const nlohmann::json& j, const char* key, int lo, int hi, const std::string& file) {
   if (!j.contains(key) || !j[key].is_number_integer())
@@ -246,7 +239,7 @@ Tagger Tagger::load(const std::string& dir, const std::string& encoder, const Lo
   if (!fs::is_regular_file(meta_path))
     throw NotFound(dir + ": no tagger.json here (expected a tagger folder from 'ner4el train-tagger')");
   const std::string file = meta_path.string();
-  const nlohmann::json j = parse_json(read_file(meta_path), file);
+  const nlohmann::json j = parse_json(read_text_file(file, "tagger configuration"), file);
   if (!j.is_object() || j.value("format", "") != "ner4el-tagger")
     throw FormatError(file + ": field 'format' is not \"ner4el-tagger\"");
   const int version = int_field(j, "format_version", 1, 1 << 20, file);

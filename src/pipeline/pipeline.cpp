@@ -176,22 +176,25 @@ void Pipeline::check_candidates(const Mention& mention, const std::string& where
 }
 
 std::vector<TextSpan> Pipeline::detect(std::string_view text, const SpotterOptions* spotter) const {
-  if (spotter) return Spotter(*impl_->kb, *spotter).spot(valid_utf8(text));
-  return impl_->spotter->spot(valid_utf8(text));
+  CallOptions spot;
+  spot.mentions = "spotter";
+  if (spotter) spot.spotter = *spotter;
+  return detect(text, spot);
 }
 
-std::vector<std::vector<TextSpan>> Pipeline::detect(const std::vector<std::string>& texts_in, const CallOptions& options) const {
-  const std::string& mode = options.mentions ? *options.mentions : impl_->mentions;
+namespace {
+/// Mention detection of texts already made valid UTF-8 (what detect() and annotate() share).
+std::vector<std::vector<TextSpan>> detect_valid(const Pipeline::Impl& s, const std::vector<std::string>& texts,
+                                                const CallOptions& options) {
+  const std::string& mode = options.mentions ? *options.mentions : s.mentions;
   check_mentions_mode(mode);
-  if (mode != "spotter" && !impl_->tagger)
+  if (mode != "spotter" && !s.tagger)
     throw InvalidArgument("mention detection '" + mode + "' needs the NER tagger: open the pipeline with one (--tagger, or --mentions tagger/both)");
   std::optional<Spotter> custom;
-  if (options.spotter) custom.emplace(*impl_->kb, *options.spotter);
-  const Spotter& sp = options.spotter ? *custom : *impl_->spotter;
-  std::vector<std::string> texts;
-  for (const auto& t : texts_in) texts.push_back(valid_utf8(t));
+  if (options.spotter) custom.emplace(*s.kb, *options.spotter);
+  const Spotter& sp = options.spotter ? *custom : *s.spotter;
   std::vector<std::vector<TextSpan>> spans;
-  if (mode != "spotter") spans = impl_->tagger->tag(texts);
+  if (mode != "spotter") spans = s.tagger->tag(texts);
   if (mode == "tagger") return spans;
   spans.resize(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -201,14 +204,28 @@ std::vector<std::vector<TextSpan>> Pipeline::detect(const std::vector<std::strin
   return spans;
 }
 
+std::vector<std::string> valid_texts(const std::vector<std::string>& texts_in) {
+  std::vector<std::string> texts;
+  texts.reserve(texts_in.size());
+  for (const auto& t : texts_in) texts.push_back(valid_utf8(t));
+  return texts;
+}
+}  // namespace
+
+std::vector<std::vector<TextSpan>> Pipeline::detect(const std::vector<std::string>& texts, const CallOptions& options) const {
+  return detect_valid(*impl_, valid_texts(texts), options);
+}
+
+std::vector<TextSpan> Pipeline::detect(std::string_view text, const CallOptions& options) const {
+  return std::move(detect_valid(*impl_, {valid_utf8(text)}, options).front());
+}
+
 std::vector<std::vector<LinkedSpan>> Pipeline::annotate(const std::vector<std::string>& texts_in,
                                                         const CallOptions& options) const {
   const Linker& linker = impl_->front();
   (void)linker.options_for(options);  // bad options are refused before detection
-  auto spans = detect(texts_in, options);
-  std::vector<std::string> texts;
-  for (const auto& t : texts_in) texts.push_back(valid_utf8(t));
-  return link_text_spans(linker, texts, std::move(spans), options);
+  const std::vector<std::string> texts = valid_texts(texts_in);
+  return link_text_spans(linker, texts, detect_valid(*impl_, texts, options), options);
 }
 
 std::vector<LinkedSpan> Pipeline::link_spans(std::string_view text, const std::vector<TextSpan>& spans,
@@ -222,9 +239,7 @@ std::vector<std::vector<LinkedSpan>> Pipeline::link_spans(const std::vector<std:
   if (texts_in.size() != spans.size())
     throw InvalidArgument("link_spans: " + std::to_string(texts_in.size()) + " texts but " +
                           std::to_string(spans.size()) + " span lists");
-  std::vector<std::string> texts;
-  for (const auto& t : texts_in) texts.push_back(valid_utf8(t));
-  return link_text_spans(impl_->front(), texts, spans, options);
+  return link_text_spans(impl_->front(), valid_texts(texts_in), spans, options);
 }
 
 void Pipeline::set_threads(int threads) const {

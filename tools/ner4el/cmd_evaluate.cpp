@@ -10,6 +10,7 @@
 #include "ner4el/error.h"
 #include "ner4el/evaluate.h"
 #include "ner4el/files.h"
+#include "ner4el/json.h"
 #include "ner4el/pipeline.h"
 #include "ner4el/runtime.h"
 #include "progress.h"
@@ -27,8 +28,12 @@ bool is_document_file(const std::string& path) {
   while (read_line(in.stream(), line, kMaxDocumentBytes, too_long))
     if (line.find_first_not_of(" \t\r") != std::string::npos) {
       if (too_long) return false;  // (read as mentions, which name the line in their error)
-      const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      return j.is_object() && j.contains("text") && !j.contains("mention");
+      try {
+        const nlohmann::json j = parse_json(line, in.name());  // (depth-checked before parsing)
+        return j.is_object() && j.contains("text") && !j.contains("mention");
+      } catch (const FormatError&) {
+        return false;  // (read as mentions, which name the line and field in their error)
+      }
     }
   return false;
 }

@@ -173,7 +173,7 @@ void LinkServer::add_link_routes() {
     size_t found = 0;
     for (size_t d = 0; d < r.texts.size(); ++d) {
       const auto& o = r.document_options[d];
-      spans.push_back(std::move(pipeline_.detect(std::vector<std::string>{r.texts[d]}, o).front()));
+      spans.push_back(pipeline_.detect(r.texts[d], o));
       check_detected(found += spans.back().size());
     }
     auto linked = pipeline_.link_spans(r.texts, spans, r.options);
@@ -198,7 +198,7 @@ void LinkServer::add_rel_routes() {
     RelRequest r = parse_rel_request(body, options_.max_mentions);
     if (r.detect) {  // (an extension: "mentions" chooses the detection, as in /annotate)
       const CallOptions detection = request_options(body);
-      check_detected((r.spans = std::move(pipeline_.detect(std::vector<std::string>{r.text}, detection).front())).size());
+      check_detected((r.spans = pipeline_.detect(r.text, detection)).size());
     }
     std::vector<LinkedSpan> linked;
     if (r.candidates.empty()) {
